@@ -1,0 +1,93 @@
+#!/usr/bin/python
+# Copyright (c) owui.realtime contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: container_log
+short_description: Read the last lines of a container's log
+version_added: 0.1.0
+description:
+  - Reads a container's stdout and stderr through the Docker Engine API, so that a failed
+    deployment can show what the container said without calling the docker CLI.
+  - Read-only; never reports a change.
+extends_documentation_fragment:
+  - community.docker.docker.api_documentation
+  - community.docker.attributes
+  - community.docker.attributes.actiongroup_docker
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: none
+  idempotent:
+    support: full
+options:
+  name:
+    description: Name or ID of the container.
+    type: str
+    required: true
+  tail:
+    description: How many lines from the end to return; C(0) returns all.
+    type: int
+    default: 50
+  since_start:
+    description: Only lines written since the container's current start, not earlier runs.
+    type: bool
+    default: false
+author:
+  - owui.realtime maintainers
+"""
+
+EXAMPLES = r"""
+- name: Show the last lines Valkey logged
+  owui.realtime.container_log:
+    name: redis-valkey
+    tail: 20
+  register: valkey_log
+"""
+
+RETURN = r"""
+exists:
+  description: Whether the container exists.
+  type: bool
+  returned: always
+lines:
+  description: Log lines, oldest first; empty when the container does not exist.
+  type: list
+  elements: str
+  returned: always
+  sample: ["1:M 27 Nov 2026 06:00:00.000 * Ready to accept connections tcp"]
+"""
+
+from ansible_collections.community.docker.plugins.module_utils.common_api import (
+    AnsibleDockerClient,
+    RequestException,
+)
+from ansible_collections.community.docker.plugins.module_utils._api.errors import DockerException
+from ansible_collections.owui.realtime.plugins.module_utils.container_logs import read_log
+
+
+def main():
+    client = AnsibleDockerClient(
+        argument_spec=dict(
+            name=dict(type="str", required=True),
+            tail=dict(type="int", default=50),
+            since_start=dict(type="bool", default=False),
+        ),
+        supports_check_mode=True,
+    )
+    params = client.module.params
+    try:
+        container = client.get_container(params["name"])
+        if container is None:
+            client.module.exit_json(changed=False, exists=False, lines=[])
+        lines = read_log(client, container, tail=params["tail"] or None, since_start=params["since_start"])
+    except (DockerException, RequestException) as exc:
+        client.fail(f"Could not read the log of container {params['name']}: {exc}")
+    client.module.exit_json(changed=False, exists=True, lines=lines)
+
+
+if __name__ == "__main__":
+    main()
