@@ -1,0 +1,79 @@
+# owui.realtime — every target sets up what it needs first.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV        := .venv
+BIN         := $(VENV)/bin
+export PATH := $(CURDIR)/$(BIN):$(PATH)
+export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
+export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/.cache/collections
+export ANSIBLE_COLLECTIONS_SCAN_SYS_PATH := true
+export PYTHONDONTWRITEBYTECODE := 1
+COLLECTION_LINK := .cache/collections/ansible_collections/owui/realtime
+SCENARIOS   ?= default
+INVENTORY   ?= tests/inventory/localhost.yml
+
+.PHONY: help setup venv engine images deploy verify teardown test lint unit molecule integration bench changelog clean pins
+
+help: ## List the targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 14
+
+setup: venv engine images ## Venv, Docker engine and offline test images (idempotent)
+
+venv: $(VENV)/.installed $(COLLECTION_LINK) ## Python venv with the pinned controller and test tools
+
+$(VENV)/.installed: requirements/test.in requirements/constraints.txt
+	@echo "[setup] creating $(VENV) from requirements/test.in (log: .cache/pip.log)"
+	@mkdir -p .cache
+	@test -x $(BIN)/python || python3 -m venv $(VENV)
+	@$(BIN)/pip install -q -r requirements/test.in -c requirements/constraints.txt >.cache/pip.log 2>&1 \
+	  || { echo "[setup] FAILED at step 'pip install' — see .cache/pip.log"; tail -n 5 .cache/pip.log; exit 1; }
+	@touch $@
+
+$(COLLECTION_LINK):
+	@mkdir -p $(dir $@)
+	@ln -sfn ../../../.. $@
+
+engine: ## Start a Docker engine unless one already answers
+	@hack/engine.sh start
+
+images: engine ## Build the offline test images (cached by recipe hash)
+	@hack/images.sh build
+
+deploy: setup ## Deploy and verify the stack on localhost
+	@hack/deploy.sh
+
+verify: venv ## Verify a deployed stack on localhost
+	@ansible-playbook -i $(INVENTORY) owui.realtime.verify $(DEPLOY_ARGS)
+
+teardown: venv ## Remove the localhost stack (volumes kept; PURGE=1 deletes them)
+	@ansible-playbook -i $(INVENTORY) owui.realtime.teardown $(if $(PURGE),-e purge=true)
+
+test: setup ## Run every test: lint, unit, molecule scenarios, integration
+	@hack/test.sh
+
+lint: venv ## ansible-lint (production profile) and ruff
+	@ruff check plugins tests hack
+	@ansible-lint --profile production
+
+unit: venv ## Unit tests (no Docker)
+	@pytest -q tests/unit
+
+molecule: setup ## Molecule scenarios (SCENARIOS="default ...")
+	@for s in $(SCENARIOS); do molecule test -s $$s || exit 1; done
+
+integration: setup ## Integration tests against real containers
+	@pytest -q -m integration tests/integration
+
+bench: setup ## Measure deploy and check times against docker compose (medians)
+	@python hack/bench.py
+
+changelog: venv ## Check the changelog fragments and render CHANGELOG.rst
+	@antsibull-changelog lint
+	@antsibull-changelog generate
+
+pins: ## Refresh requirements/constraints.txt from the current venv
+	@$(BIN)/pip freeze --exclude-editable | grep -vE '^(pip|setuptools|wheel)==' > requirements/constraints.txt
+
+clean: ## Remove the venv and caches (images and volumes stay)
+	rm -rf $(VENV) .cache .pytest_cache .ruff_cache

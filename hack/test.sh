@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# `make test`: every test this repository has, against the real engine and images.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+scenarios=${SCENARIOS:-$(find molecule -mindepth 2 -maxdepth 2 -name molecule.yml -printf '%h\n' | xargs -n1 basename | sort)}
+step() { printf '\n== %s\n' "$*"; }
+
+step "lint: ruff"
+ruff check plugins tests hack
+step "lint: ansible-lint (production profile)"
+ansible-lint --profile production
+step "changelog fragments"
+antsibull-changelog lint
+
+step "unit tests"
+pytest -q tests/unit
+
+for s in $scenarios; do
+  step "molecule scenario: $s"
+  molecule test -s "$s"
+done
+
+step "integration tests (real containers)"
+pytest -q -m integration tests/integration

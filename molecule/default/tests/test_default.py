@@ -1,0 +1,163 @@
+"""What the default scenario deployed, read back from the Docker engine itself."""
+
+from __future__ import annotations
+
+import json
+
+import docker
+import pytest
+
+testinfra_hosts = ["molecule-default"]
+
+
+@pytest.fixture(scope="module")
+def hostvars(host):
+    return host.ansible.get_variables()
+
+
+@pytest.fixture(scope="module")
+def secrets(hostvars):
+    """The generated passwords, read from where the roles keep them on the controller."""
+    def read(directory, name):
+        with open(f"{directory}/{name}", encoding="utf-8") as handle:
+            return handle.read().split()[0]
+    return {
+        "valkey_admin": read(hostvars["valkey_credentials_dir"], "valkey-admin.password"),
+        "valkey_open_webui": read(hostvars["valkey_credentials_dir"], "valkey-open-webui.password"),
+        "webui_secret_key": read(hostvars["open_webui_credentials_dir"], "webui-secret-key"),
+    }
+
+
+@pytest.fixture(scope="module")
+def engine():
+    client = docker.from_env()
+    yield client
+    client.close()
+
+
+def _container(engine, name):
+    try:
+        return engine.containers.get(name)
+    except docker.errors.NotFound:
+        pytest.fail(f"container {name} does not exist")
+
+
+def _show_log_on_failure(container):
+    """A failing assertion prints the container's last log lines as evidence."""
+    return "\n--- last log lines of {} ---\n{}".format(
+        container.name, container.logs(tail=30).decode(errors="replace"))
+
+
+@pytest.fixture(scope="module")
+def valkey(engine, hostvars):
+    return _container(engine, hostvars["valkey_container_name"])
+
+
+@pytest.fixture(scope="module")
+def open_webui(engine, hostvars):
+    return _container(engine, hostvars["open_webui_container_name"])
+
+
+def test_network_is_a_user_defined_bridge_holding_both_containers(engine, hostvars, valkey, open_webui):
+    net = engine.networks.get(hostvars["network_name"])
+    assert net.attrs["Driver"] == "bridge"
+    members = {c["Name"] for c in net.attrs["Containers"].values()}
+    assert {valkey.name, open_webui.name} <= members
+
+
+def test_valkey_keeps_only_the_capabilities_it_needs(valkey):
+    host_config = valkey.attrs["HostConfig"]
+    assert host_config["CapDrop"] == ["ALL"]
+    assert sorted(host_config["CapAdd"]) == ["DAC_OVERRIDE", "SETGID", "SETUID"]
+    assert host_config["ReadonlyRootfs"] is True
+    assert "no-new-privileges:true" in host_config["SecurityOpt"]
+
+
+def test_valkey_runs_as_the_valkey_user_not_root(valkey):
+    top = valkey.top(ps_args="-o user,comm")
+    users = {row[0] for row in top["Processes"] if "valkey-server" in row[1]}
+    assert users and "root" not in users, top
+
+
+def test_valkey_restart_policy_logging_and_no_published_port(valkey):
+    host_config = valkey.attrs["HostConfig"]
+    assert host_config["RestartPolicy"]["Name"] == "unless-stopped"
+    assert host_config["LogConfig"] == {"Type": "json-file", "Config": {"max-size": "1m", "max-file": "1"}}
+    assert not host_config.get("PortBindings")
+    assert not valkey.attrs["NetworkSettings"]["Ports"].get("6379/tcp")
+
+
+def test_valkey_health_check_is_the_guides(valkey):
+    health = valkey.attrs["Config"]["Healthcheck"]
+    assert health["Interval"] == 1_000_000_000
+    assert health["Timeout"] == 3_000_000_000
+    assert health["Retries"] == 5
+    assert health["StartPeriod"] == 5_000_000_000
+    assert "ping" in health["Test"][1]
+    assert valkey.attrs["State"]["Health"]["Status"] == "healthy", _show_log_on_failure(valkey)
+
+
+def test_valkey_data_volume_is_mounted_at_data(valkey, hostvars):
+    mounts = {m["Destination"]: m for m in valkey.attrs["Mounts"]}
+    assert mounts["/data"]["Type"] == "volume"
+    assert mounts["/data"]["Name"] == hostvars["valkey_volume_name"]
+    assert mounts["/etc/valkey"]["RW"] is False
+
+
+def test_valkey_answers_its_alias_on_the_network(valkey, hostvars):
+    aliases = valkey.attrs["NetworkSettings"]["Networks"][hostvars["network_name"]]["Aliases"]
+    assert "redis" in aliases
+
+
+def test_valkey_runs_the_guides_snapshot_rule(valkey):
+    code, out = valkey.exec_run(["valkey-cli", "--no-auth-warning", "--user", "healthcheck", "--pass", "x", "ping"])
+    assert out.strip() == b"PONG"
+    code, out = valkey.exec_run(["sh", "-c", "cat /etc/valkey/valkey.conf"])
+    assert b"save 30 1" in out
+
+
+def test_unauthenticated_clients_are_refused(valkey):
+    code, out = valkey.exec_run(["valkey-cli", "get", "anything"])
+    assert b"NOAUTH" in out, out
+
+
+def test_open_webui_uses_valkey_for_websockets(open_webui):
+    env = dict(item.split("=", 1) for item in open_webui.attrs["Config"]["Env"])
+    assert env["ENABLE_WEBSOCKET_SUPPORT"] == "true"
+    assert env["WEBSOCKET_MANAGER"] == "redis"
+    assert env["WEBSOCKET_REDIS_URL"].startswith("redis://")
+    assert env["WEBSOCKET_REDIS_URL"].endswith("@redis:6379/1")
+    assert env["REDIS_URL"] == env["WEBSOCKET_REDIS_URL"]
+    assert len(env["WEBUI_SECRET_KEY"]) >= 32
+
+
+def test_open_webui_is_healthy_and_published_on_loopback_only(open_webui):
+    assert open_webui.attrs["State"]["Health"]["Status"] == "healthy", _show_log_on_failure(open_webui)
+    bindings = open_webui.attrs["HostConfig"]["PortBindings"]["8080/tcp"]
+    assert bindings == [{"HostIp": "127.0.0.1", "HostPort": "3310"}]
+    mounts = {m["Destination"]: m for m in open_webui.attrs["Mounts"]}
+    assert mounts["/app/backend/data"]["Type"] == "volume"
+
+
+def test_secrets_are_not_in_commands_or_health_checks(valkey, open_webui, secrets):
+    for container in (valkey, open_webui):
+        visible = json.dumps([container.attrs["Config"]["Cmd"], container.attrs["Config"]["Entrypoint"],
+                              container.attrs["Config"]["Healthcheck"], container.attrs["Args"]])
+        for secret in secrets.values():
+            assert secret not in visible, f"a secret shows in {container.name}'s command or health check"
+
+
+def test_websocket_check_proves_valkey_is_the_manager(host, hostvars, secrets):
+    result = host.ansible(
+        "owui.realtime.websocket_check",
+        {
+            "valkey_container": hostvars["valkey_container_name"],
+            "valkey_password": secrets["valkey_admin"],
+            "valkey_db": 1,
+            "open_webui_containers": [hostvars["open_webui_container_name"]],
+            "open_webui_url": "http://127.0.0.1:3310",
+        },
+        check=False,
+    )
+    assert not result.get("failed"), result.get("msg")
+    assert result["checks"]["ping"]["status"] == "ok"
