@@ -16,8 +16,8 @@ version_added: 0.1.0
 description:
   - Assembles a C(redis://) or C(rediss://) URL from its parts, percent-encoding the user name
     and password, so that every role passes on the same string instead of building its own.
-  - Refuses loopback hosts (C(127.0.0.1), C(localhost), C(::1)): inside a container they name the
-    container itself, never the Valkey container beside it.
+  - Refuses loopback hosts such as C(127.0.0.1), C(localhost) and C(::1); inside a container they
+    name the container itself, never the Valkey container beside it.
 positional: _input
 options:
   _input:
