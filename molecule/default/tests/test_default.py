@@ -74,9 +74,11 @@ def test_valkey_keeps_only_the_capabilities_it_needs(valkey):
 
 
 def test_valkey_runs_as_the_valkey_user_not_root(valkey):
-    top = valkey.top(ps_args="-o user,comm")
-    users = {row[0] for row in top["Processes"] if "valkey-server" in row[1]}
-    assert users and "root" not in users, top
+    _, status = valkey.exec_run(["cat", "/proc/1/status"])
+    uids = next(line.split()[1:] for line in status.decode().splitlines() if line.startswith("Uid:"))
+    _, valkey_uid = valkey.exec_run(["id", "-u", "valkey"])
+    assert set(uids) == {valkey_uid.decode().strip()}, f"valkey-server runs with uids {uids}"
+    assert "0" not in uids
 
 
 def test_valkey_restart_policy_logging_and_no_published_port(valkey):

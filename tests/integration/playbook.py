@@ -1,0 +1,67 @@
+"""Run the collection's playbooks the way users do: ansible-playbook, by FQCN, on localhost."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+INVENTORY = ROOT / "tests" / "inventory" / "localhost.yml"
+VALKEY_IMAGE = os.environ.get("OWUI_TEST_VALKEY_IMAGE", "localhost/owui-test/valkey:8.1")
+OPEN_WEBUI_IMAGE = os.environ.get("OWUI_TEST_OPEN_WEBUI_IMAGE", "localhost/owui-test/open-webui:0.12.4")
+_RECAP = re.compile(r"^(?P<host>\S+)\s+:\s+ok=(?P<ok>\d+)\s+changed=(?P<changed>\d+)\s+unreachable=(?P<unreachable>\d+)"
+                    r"\s+failed=(?P<failed>\d+)", re.M)
+
+
+@dataclass
+class Run:
+    returncode: int
+    output: str
+
+    @property
+    def recap(self) -> dict[str, int]:
+        found = list(_RECAP.finditer(self.output))
+        assert found, f"no PLAY RECAP in the output:\n{self.output[-3000:]}"
+        return {k: int(v) for k, v in found[-1].groupdict().items() if k != "host"}
+
+    @property
+    def changed(self) -> int:
+        return self.recap["changed"]
+
+
+def stack_vars(prefix: str, tmp_path: Path, port: int) -> dict:
+    """Names that belong to one test only, so tests never touch each other's (or a user's) stack."""
+    return {
+        "network_name": f"{prefix}-net",
+        "valkey_image": VALKEY_IMAGE,
+        "valkey_pull": "never",
+        "valkey_container_name": f"{prefix}-valkey",
+        "valkey_volume_name": f"{prefix}-valkey-data",
+        "valkey_credentials_dir": str(tmp_path / "credentials"),
+        "open_webui_image": OPEN_WEBUI_IMAGE,
+        "open_webui_pull": "never",
+        "open_webui_container_name": f"{prefix}-open-webui",
+        "open_webui_volume_name": f"{prefix}-open-webui-data",
+        "open_webui_credentials_dir": str(tmp_path / "credentials"),
+        "open_webui_port": port,
+    }
+
+
+def unique_prefix(kind: str) -> str:
+    return f"owui-it-{kind}-{uuid.uuid4().hex[:6]}"
+
+
+def run_playbook(name: str, extra_vars: dict, *, check: bool = False, env: dict | None = None,
+                 timeout: int = 900) -> Run:
+    cmd = ["ansible-playbook", "-i", str(INVENTORY), f"owui.realtime.{name}", "-e", json.dumps(extra_vars)]
+    if check:
+        cmd.append("--check")
+    full_env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_NOCOLOR="1",
+                    ANSIBLE_COLLECTIONS_PATH=str(ROOT / ".cache" / "collections"), **(env or {}))
+    proc = subprocess.run(cmd, cwd=ROOT, env=full_env, capture_output=True, text=True, timeout=timeout, check=False)
+    return Run(proc.returncode, proc.stdout + proc.stderr)

@@ -1,0 +1,161 @@
+"""The playbooks against the real engine: bad input, check mode, re-deploys that keep data."""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+
+import docker
+import pytest
+import requests
+
+from playbook import run_playbook, stack_vars, unique_prefix
+
+pytestmark = pytest.mark.integration
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def leftovers(engine: docker.DockerClient, prefix: str) -> list[str]:
+    """Every Docker object or config directory whose name starts with the test's prefix."""
+    found = [c.name for c in engine.containers.list(all=True) if c.name.startswith(prefix)]
+    found += [n.name for n in engine.networks.list() if n.name.startswith(prefix)]
+    found += [v.name for v in engine.volumes.list() if v.name.startswith(prefix)]
+    found += [str(p) for p in Path("/etc/owui-realtime").glob(f"{prefix}*")]
+    return found
+
+
+def remove_everything(engine: docker.DockerClient, prefix: str) -> None:
+    for c in engine.containers.list(all=True):
+        if c.name.startswith(prefix):
+            c.remove(force=True)
+    for n in engine.networks.list():
+        if n.name.startswith(prefix):
+            n.remove()
+    for v in engine.volumes.list():
+        if v.name.startswith(prefix):
+            v.remove(force=True)
+    for p in Path("/etc/owui-realtime").glob(f"{prefix}*"):
+        for f in p.iterdir():
+            f.unlink()
+        p.rmdir()
+
+
+@pytest.fixture
+def engine():
+    client = docker.from_env()
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def stack(engine, tmp_path):
+    prefix = unique_prefix("pb")
+    yield prefix, stack_vars(prefix, tmp_path, free_port())
+    remove_everything(engine, prefix)
+
+
+BAD_INPUT = [
+    pytest.param({"valkey_image": "Valkey/Valkey:8 bad"}, "valkey_image", id="invalid-image-reference"),
+    pytest.param({"open_webui_image": "ghcr.io/open-webui/open-webui:"}, "open_webui_image", id="empty-image-tag"),
+    pytest.param({"open_webui_port": 70000}, "open_webui_port", id="port-out-of-range"),
+    pytest.param({"network_name": "open webui net"}, "network_name", id="network-name-with-spaces"),
+    pytest.param({"valkey_maxclients": "lots"}, "valkey_maxclients", id="wrong-type"),
+    pytest.param({"open_webui_redis_url": "redis://127.0.0.1:6379/1"}, "open_webui_redis_url", id="loopback-url"),
+    pytest.param({"open_webui_redis_url": "redis://localhost:6379/1"}, "open_webui_redis_url", id="localhost-url"),
+    pytest.param({"valkey_maxmemory_policy": "allkeys-lru"}, "valkey_maxmemory_policy", id="allkeys-eviction"),
+    pytest.param({"valkey_auth_enabled": False, "valkey_published_address": "0.0.0.0"},
+                 "valkey_published_address", id="published-without-auth"),
+    pytest.param({"valkey_open_webui_password": "short"}, "valkey_open_webui_password", id="short-password"),
+]
+
+
+@pytest.mark.parametrize(("bad", "variable"), BAD_INPUT)
+def test_bad_input_stops_before_anything_changes(engine, stack, bad, variable):
+    prefix, extra = stack
+    run = run_playbook("deploy", {**extra, **bad})
+    assert run.returncode != 0, run.output[-3000:]
+    assert variable in run.output, f"the error does not name {variable}:\n{run.output[-3000:]}"
+    assert run.changed == 0
+    assert leftovers(engine, prefix) == []
+
+
+def test_an_unreachable_engine_is_reported_with_how_to_start_one(stack):
+    _, extra = stack
+    run = run_playbook("deploy", extra, env={"DOCKER_HOST": "unix:///run/owui-it-no-engine.sock"})
+    assert run.returncode != 0
+    assert "No Docker engine answers" in run.output
+    assert "systemctl start docker" in run.output
+
+
+def test_check_mode_on_an_empty_host_reports_changes_without_failing(engine, stack):
+    prefix, extra = stack
+    run = run_playbook("deploy", extra, check=True)
+    assert run.returncode == 0, run.output[-4000:]
+    assert run.changed > 0
+    assert leftovers(engine, prefix) == []
+
+
+def _valkey_cli(container, admin_password: str, *args: str) -> str:
+    code, out = container.exec_run(["valkey-cli", "--no-auth-warning", *args],
+                                   environment={"REDISCLI_AUTH": admin_password})
+    return out.decode().strip()
+
+
+def test_redeploys_recreate_only_what_changed_and_keep_the_data(engine, stack, tmp_path):
+    prefix, extra = stack
+    first = run_playbook("deploy", extra)
+    assert first.returncode == 0, first.output[-5000:]
+    assert leftovers(engine, prefix), "the deploy created nothing under the test's prefix"
+
+    # Deployed: a second run and a check-mode run change nothing.
+    again = run_playbook("deploy", extra)
+    assert again.returncode == 0 and again.changed == 0, again.output[-5000:]
+    checked = run_playbook("deploy", extra, check=True)
+    assert checked.returncode == 0 and checked.changed == 0, checked.output[-5000:]
+
+    admin = (tmp_path / "credentials" / "valkey-admin.password").read_text().split()[0]
+    valkey = engine.containers.get(extra["valkey_container_name"])
+    open_webui = engine.containers.get(extra["open_webui_container_name"])
+    assert _valkey_cli(valkey, admin, "SET", "open-webui:it-marker", "kept") == "OK"
+    assert _valkey_cli(valkey, admin, "SAVE") == "OK"
+
+    base = f"http://127.0.0.1:{extra['open_webui_port']}"
+    signup = requests.post(f"{base}/api/v1/auths/signup", timeout=30,
+                           json={"name": "Ada", "email": "ada@example.com", "password": "correct-horse-9"})
+    assert signup.status_code == 200, signup.text
+    token = signup.json()["token"]
+
+    # One Valkey setting changes: only Valkey is recreated, and its data survives.
+    changed_valkey = run_playbook("deploy", {**extra, "valkey_maxclients": 5000})
+    assert changed_valkey.returncode == 0, changed_valkey.output[-5000:]
+    new_valkey = engine.containers.get(extra["valkey_container_name"])
+    assert new_valkey.id != valkey.id
+    assert engine.containers.get(extra["open_webui_container_name"]).id == open_webui.id
+    assert _valkey_cli(new_valkey, admin, "GET", "open-webui:it-marker") == "kept"
+
+    # One Open WebUI setting changes: it is recreated, the user is still there, the old token still valid.
+    changed_webui = run_playbook("deploy", {**extra, "valkey_maxclients": 5000,
+                                            "open_webui_env": {"WEBUI_NAME": "Realtime"}})
+    assert changed_webui.returncode == 0, changed_webui.output[-5000:]
+    assert engine.containers.get(extra["open_webui_container_name"]).id != open_webui.id
+    assert engine.containers.get(extra["valkey_container_name"]).id == new_valkey.id
+    me = requests.get(f"{base}/api/v1/auths/", headers={"Authorization": f"Bearer {token}"}, timeout=30)
+    assert me.status_code == 200 and me.json()["email"] == "ada@example.com", me.text
+    signin = requests.post(f"{base}/api/v1/auths/signin", timeout=30,
+                           json={"email": "ada@example.com", "password": "correct-horse-9"})
+    assert signin.status_code == 200, signin.text
+
+    # Teardown keeps the volumes; only purge deletes them.
+    kept = run_playbook("teardown", extra)
+    assert kept.returncode == 0, kept.output[-3000:]
+    volumes = {v.name for v in engine.volumes.list()}
+    assert {extra["valkey_volume_name"], extra["open_webui_volume_name"]} <= volumes
+    assert not [c for c in engine.containers.list(all=True) if c.name.startswith(prefix)]
+    purged = run_playbook("teardown", {**extra, "purge": True})
+    assert purged.returncode == 0, purged.output[-3000:]
+    assert leftovers(engine, prefix) == []
