@@ -1,0 +1,68 @@
+"""The valkey_url filter and the image_reference test: the one place URLs are built, and what
+counts as an image reference."""
+
+from __future__ import annotations
+
+import pytest
+from ansible.errors import AnsibleFilterError
+from ansible_collections.owui.realtime.plugins.filter.valkey_url import is_loopback, valkey_url
+from ansible_collections.owui.realtime.plugins.test.image_reference import image_reference
+
+
+def test_plain_url_for_the_network_alias():
+    assert valkey_url({"host": "redis", "port": 6379}, db=1) == "redis://redis:6379/1"
+
+
+def test_credentials_are_percent_encoded():
+    url = valkey_url({"host": "redis", "username": "open-webui", "password": "p@ss:w/rd%"}, db=1)
+    assert url == "redis://open-webui:p%40ss%3Aw%2Frd%25@redis:6379/1"
+
+
+def test_tls_uses_rediss():
+    assert valkey_url({"host": "redis", "tls": True, "password": "x"}).startswith("rediss://:x@redis:6379/")
+
+
+def test_ipv6_hosts_are_bracketed():
+    assert valkey_url({"host": "fd00::5"}, db=0) == "redis://[fd00::5]:6379/0"
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "127.1.2.3", "localhost", "LOCALHOST", "::1", "[::1]", "app.localhost"])
+def test_loopback_hosts_are_refused(host):
+    assert is_loopback(host)
+    with pytest.raises(AnsibleFilterError, match="loopback"):
+        valkey_url({"host": host})
+
+
+@pytest.mark.parametrize("host", ["redis", "redis-valkey", "10.0.0.5", "valkey.example.org"])
+def test_other_hosts_are_not_loopback(host):
+    assert not is_loopback(host)
+
+
+@pytest.mark.parametrize("parts", [{"host": ""}, {"host": "redis", "port": 70000}, "redis://redis"])
+def test_bad_parts_are_refused(parts):
+    with pytest.raises(AnsibleFilterError):
+        valkey_url(parts)
+
+
+@pytest.mark.parametrize("ref", [
+    "docker.io/valkey/valkey:8.0.1-alpine",
+    "ghcr.io/open-webui/open-webui:main",
+    "localhost/owui-test/valkey:8.1",
+    "registry.local:5000/team/open-webui:v0.6.5",
+    "valkey/valkey@sha256:" + "a" * 64,
+    "valkey",
+])
+def test_valid_image_references(ref):
+    assert image_reference(ref)
+
+
+@pytest.mark.parametrize("ref", [
+    "Valkey/Valkey:8",
+    "valkey/valkey:8 bad",
+    "ghcr.io/open-webui/open-webui:",
+    "valkey@sha256:short",
+    "",
+    None,
+])
+def test_invalid_image_references(ref):
+    assert not image_reference(ref)
