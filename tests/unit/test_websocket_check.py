@@ -1,0 +1,432 @@
+"""Parsing and decisions of owui.realtime.websocket_check, fed with what Valkey, Docker and
+Open WebUI really print (samples recorded from Valkey 8.1 and the Docker engine)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from ansible_collections.owui.realtime.plugins.module_utils import websocket_check as wc
+
+# ------------------------------------------------------------------------------------------
+# Secrets
+# ------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("redis://redis:6379/1", "redis://redis:6379/1"),
+        ("redis://:s3cret@redis:6379/1", "redis://:********@redis:6379/1"),
+        ("rediss://open-webui:p%40ss@valkey.internal:6380/0", "rediss://open-webui:********@valkey.internal:6380/0"),
+        ("redis://open-webui@redis:6379/1", "redis://open-webui@redis:6379/1"),
+    ],
+)
+def test_mask_url_hides_only_the_password(url, shown):
+    assert wc.mask_url(url) == shown
+
+
+def test_scrub_masks_urls_and_known_secrets_in_free_text():
+    text = "Error connecting to redis://:hunter2@redis:6379/1; AUTH hunter2 failed, token=abc"
+    assert wc.scrub(text, ("hunter2", "")) == (
+        "Error connecting to redis://:********@redis:6379/1; AUTH ******** failed, token=abc"
+    )
+
+
+# ------------------------------------------------------------------------------------------
+# Open WebUI's environment
+# ------------------------------------------------------------------------------------------
+
+
+def test_parse_redis_url_reads_all_parts_and_decodes_credentials():
+    parsed = wc.parse_redis_url("rediss://open-webui:p%40ss%3Aw@valkey.internal:6380/2")
+    assert parsed == {
+        "scheme": "rediss",
+        "host": "valkey.internal",
+        "port": 6380,
+        "username": "open-webui",
+        "password": "p@ss:w",
+        "db": 2,
+        "tls": True,
+    }
+
+
+def test_parse_redis_url_defaults_port_and_db():
+    parsed = wc.parse_redis_url("redis://redis-valkey")
+    assert (parsed["port"], parsed["db"], parsed["password"], parsed["tls"]) == (6379, 0, None, False)
+
+
+def test_parse_redis_url_takes_db_from_query():
+    assert wc.parse_redis_url("redis://redis:6379?db=3")["db"] == 3
+
+
+@pytest.mark.parametrize("url", ["http://redis:6379/1", "redis://redis:6379/one", "redis:///1", "redis://redis:99999/1"])
+def test_parse_redis_url_refuses_what_redis_py_would_not_use(url):
+    with pytest.raises(ValueError):
+        wc.parse_redis_url(url)
+
+
+@pytest.mark.parametrize(
+    ("host", "loopback"),
+    [
+        ("127.0.0.1", True),
+        ("127.0.1.1", True),
+        ("localhost", True),
+        ("LOCALHOST", True),
+        ("::1", True),
+        ("[::1]", True),
+        ("0.0.0.0", True),
+        ("redis", False),
+        ("redis-valkey", False),
+        ("172.18.0.2", False),
+    ],
+)
+def test_is_loopback(host, loopback):
+    assert wc.is_loopback(host) is loopback
+
+
+GUIDE_ENV = [
+    "PATH=/usr/local/bin:/usr/bin",
+    "ENABLE_WEBSOCKET_SUPPORT=true",
+    "WEBSOCKET_MANAGER=redis",
+    "WEBSOCKET_REDIS_URL=redis://redis-valkey:6379/1",
+    "PORT=8080",
+]
+
+
+def settings_of(env: list[str]) -> dict:
+    return wc.open_webui_settings(wc.env_to_dict(env))
+
+
+def test_env_to_dict_keeps_equals_signs_in_values():
+    assert wc.env_to_dict(["A=b=c", "EMPTY=", "NOEQUALS"]) == {"A": "b=c", "EMPTY": ""}
+
+
+def test_the_guides_environment_has_no_config_cause():
+    assert wc.config_causes("open-webui", settings_of(GUIDE_ENV), 1, "open-webui") == []
+
+
+def test_manager_unset_means_open_webui_is_not_using_valkey():
+    env = [item for item in GUIDE_ENV if not item.startswith("WEBSOCKET_MANAGER=")]
+    causes = wc.config_causes("open-webui", settings_of(env), 1, "open-webui")
+    assert [c["id"] for c in causes] == ["manager_not_redis"]
+    assert "Open WebUI is not using Valkey" in causes[0]["message"]
+    assert causes[0]["transient"] is False
+
+
+def test_loopback_url_is_named_with_its_password_masked():
+    env = ["WEBSOCKET_MANAGER=redis", "WEBSOCKET_REDIS_URL=redis://:pw123@127.0.0.1:6379/1"]
+    (item,) = wc.config_causes("open-webui", settings_of(env), 1, "open-webui")
+    assert item["id"] == "loopback_url"
+    assert "redis://:********@127.0.0.1:6379/1" in item["message"]
+    assert "pw123" not in item["message"] + item["fix"]
+
+
+@pytest.mark.parametrize("value", ["false", "False", "0", "no", "", " true"])
+def test_websocket_support_is_off_unless_true(value):
+    env = [*GUIDE_ENV, f"ENABLE_WEBSOCKET_SUPPORT={value}"]
+    ids = [c["id"] for c in wc.config_causes("open-webui", settings_of(env), 1, "open-webui")]
+    assert ids == ["websocket_disabled"]
+
+
+def test_websocket_support_defaults_to_on():
+    env = [item for item in GUIDE_ENV if not item.startswith("ENABLE_WEBSOCKET_SUPPORT=")]
+    assert settings_of(env)["enable_websocket_support"] is True
+
+
+def test_redis_url_falls_back_to_redis_url_only_when_unset():
+    env = ["WEBSOCKET_MANAGER=redis", "REDIS_URL=redis://redis:6379/1"]
+    assert settings_of(env)["redis_url_source"] == "REDIS_URL"
+    assert wc.config_causes("o", settings_of(env), 1, "open-webui") == []
+    # Set but empty is not unset: Open WebUI's os.getenv default does not apply.
+    (item,) = wc.config_causes("o", settings_of([*env, "WEBSOCKET_REDIS_URL="]), 1, "open-webui")
+    assert item["id"] == "redis_url_missing"
+    (item,) = wc.config_causes("o", settings_of(["WEBSOCKET_MANAGER=redis"]), 1, "open-webui")
+    assert item["id"] == "redis_url_missing"
+
+
+@pytest.mark.parametrize("value", ["Redis", "REDIS", " redis", "valkey"])
+def test_manager_must_be_exactly_redis(value):
+    env = [*GUIDE_ENV, f"WEBSOCKET_MANAGER={value}"]
+    ids = [c["id"] for c in wc.config_causes("o", settings_of(env), 1, "open-webui")]
+    assert ids == ["manager_not_redis"]
+
+
+def test_sentinel_setups_are_not_judged_by_the_url_host():
+    env = ["WEBSOCKET_MANAGER=redis", "WEBSOCKET_REDIS_URL=redis://mymaster/1", "WEBSOCKET_SENTINEL_HOSTS=s1,s2"]
+    assert wc.config_causes("o", settings_of(env), 1, "open-webui") == []
+
+
+def test_db_and_prefix_mismatches_are_named():
+    env = [*GUIDE_ENV, "REDIS_KEY_PREFIX=owui"]
+    ids = {c["id"]: c for c in wc.config_causes("open-webui", settings_of(env), 2, "open-webui")}
+    assert set(ids) == {"db_mismatch", "prefix_mismatch"}
+    assert "another db than Open WebUI uses" in ids["db_mismatch"]["message"]
+    assert "valkey_db=1" in ids["db_mismatch"]["fix"]
+
+
+INSPECT = {
+    "Id": "0f3c",
+    "State": {"Status": "running", "Running": True, "Paused": False, "StartedAt": "2026-11-27T05:35:10.98765432Z"},
+    "Config": {"Env": GUIDE_ENV, "Tty": False},
+    "NetworkSettings": {
+        "Ports": {"8080/tcp": [{"HostIp": "127.0.0.1", "HostPort": "3000"}]},
+        "Networks": {
+            "openwebui-network": {"IPAddress": "172.18.0.3", "GlobalIPv6Address": ""},
+            "bridge": {"IPAddress": "172.17.0.2", "GlobalIPv6Address": ""},
+        },
+    },
+}
+
+
+def test_container_addresses_lists_every_network():
+    assert wc.container_addresses(INSPECT) == ["172.18.0.3", "172.17.0.2"]
+
+
+def test_published_url_uses_the_bound_address():
+    assert wc.published_url(INSPECT) == "http://127.0.0.1:3000"
+    any_address = {"NetworkSettings": {"Ports": {"8080/tcp": [{"HostIp": "0.0.0.0", "HostPort": "49153"}]}}}
+    assert wc.published_url(any_address) == "http://127.0.0.1:49153"
+    assert wc.published_url({"NetworkSettings": {"Ports": {"8080/tcp": None}}}) is None
+
+
+# ------------------------------------------------------------------------------------------
+# Valkey replies (recorded from valkey-cli 8.1.1 --raw)
+# ------------------------------------------------------------------------------------------
+
+CLIENT_LIST = (
+    "id=6 addr=127.0.0.1:59438 laddr=127.0.0.1:6379 fd=10 name= age=0 idle=0 flags=N capa= db=0 sub=0 "
+    "psub=0 ssub=0 multi=-1 watch=0 qbuf=0 qbuf-free=0 argv-mem=10 multi-mem=0 rbs=16384 rbp=16384 obl=0 "
+    "oll=0 omem=0 tot-mem=17050 events=r cmd=client|list user=default redir=-1 resp=2 lib-name= lib-ver= "
+    "tot-net-in=52 tot-net-out=5 tot-cmds=1\n"
+    "id=3 addr=172.18.0.3:42118 laddr=172.18.0.2:6379 fd=8 name= age=12 idle=12 flags=P capa= db=1 sub=1 "
+    "psub=0 ssub=0 multi=-1 watch=0 qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=1024 rbp=0 obl=0 oll=0 "
+    "omem=0 tot-mem=1928 events=r cmd=subscribe user=default redir=-1 resp=2 lib-name=redis-py lib-ver=5.2.1\n"
+    "id=9 addr=[fd00::5]:40000 laddr=[fd00::2]:6379 fd=9 name=worker db=1 cmd=hset\n"
+)
+
+
+def test_parse_client_list_and_peer_addresses():
+    clients = wc.parse_client_list(CLIENT_LIST)
+    assert [c["id"] for c in clients] == ["6", "3", "9"]
+    assert [wc.client_ip(c) for c in clients] == ["127.0.0.1", "172.18.0.3", "fd00::5"]
+    assert clients[1]["cmd"] == "subscribe"
+    assert clients[1]["db"] == "1"
+    assert clients[0]["name"] == ""
+
+
+def test_parse_numsub():
+    assert wc.parse_numsub("socketio\n2\n") == {"socketio": 2}
+    assert wc.parse_numsub("socketio\n0\n") == {"socketio": 0}
+
+
+def test_parse_keyspace():
+    text = "# Keyspace\r\ndb0:keys=2,expires=0,avg_ttl=0\r\ndb3:keys=1,expires=1,avg_ttl=5000\r\n"
+    assert wc.parse_keyspace(text) == {0: 2, 3: 1}
+    assert wc.parse_keyspace("# Keyspace\r\n") == {}
+
+
+def test_glob_escape_makes_a_prefix_literal():
+    assert wc.glob_escape("open-webui") == "open-webui"
+    assert wc.glob_escape("a*b?[c]\\") == "a\\*b\\?\\[c\\]\\\\"
+
+
+DENIED = (
+    "DENIED Running in protected mode because protected mode is enabled and no password is set for the "
+    "default user. In this mode connections are only accepted from the loopback interface."
+)
+MISCONF = (
+    "MISCONF Valkey is configured to save RDB snapshots, but it's currently unable to persist to disk. "
+    "Commands that may modify the data set are disabled, because this instance is configured to report "
+    "errors during writes if RDB snapshotting fails (stop-writes-on-bgsave-error option)."
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "cause_id"),
+    [
+        (DENIED, "protected_mode"),
+        ("NOAUTH Authentication required.", "noauth"),
+        # valkey-cli with a wrong REDISCLI_AUTH: the AUTH failure, then the command's NOAUTH.
+        ("AUTH failed: WRONGPASS invalid username-password pair or user is disabled.\nNOAUTH Authentication required.",
+         "wrongpass"),
+        # redis-py, after valkey_probe.redis_error_text put the code back.
+        ("WRONGPASS invalid username-password pair or user is disabled.", "wrongpass"),
+        (("AUTH failed: ERR AUTH <password> called without any password configured for the default user. "
+         "Are you sure your configuration is correct?"), "auth_not_configured"),
+        ("NOPERM User open-webui has no permissions to run the 'client|list' command", "noperm"),
+        # Open WebUI 0.12's room-channel manager; redis-py dropped the NOPERM code.
+        (("Redis denied subscribing: No permissions to access a channel. Check SUBSCRIBE/UNSUBSCRIBE/PING "
+         "permissions"), "noperm"),
+        (MISCONF, "misconf"),
+        ("LOADING Valkey is loading the dataset in memory", "loading"),
+        ("Could not connect to Valkey at nosuchhost:6379: Name or service not known", "name_resolution"),
+        ("ConnectionError: Error -3 connecting to valkey:6379. Temporary failure in name resolution.", "name_resolution"),
+        ("Could not connect to Valkey at 127.0.0.1:6390: Connection refused", "connection_refused"),
+        ("TimeoutError: Timeout connecting to server", "valkey_timeout"),
+        ("ERR unknown command 'FOO'", "valkey_error"),
+    ],
+)
+def test_classify_valkey_error_names_the_cause(text, cause_id):
+    item = wc.classify_valkey_error(text, "ping", "valkey-cli in 'redis-valkey'")
+    assert item["id"] == cause_id
+    assert item["check"] == "ping"
+    assert item["fix"]
+
+
+def test_misconf_and_protected_mode_are_not_worth_waiting_for_but_loading_is():
+    assert wc.classify_valkey_error(MISCONF, "ping", "t")["transient"] is False
+    assert wc.classify_valkey_error(DENIED, "ping", "t")["transient"] is False
+    assert wc.classify_valkey_error("LOADING Valkey is loading", "ping", "t")["transient"] is True
+
+
+# ------------------------------------------------------------------------------------------
+# Logs
+# ------------------------------------------------------------------------------------------
+
+
+def test_parse_docker_time_keeps_nanoseconds_and_trimmed_zeros():
+    assert wc.parse_docker_time("1970-01-01T00:00:01Z") == 1_000_000_000
+    assert wc.parse_docker_time("1970-01-01T00:00:01.5Z") == 1_500_000_000
+    assert wc.parse_docker_time("1970-01-01T00:00:01.000000001Z") == 1_000_000_001
+    assert wc.parse_docker_time("1970-01-01T01:00:01+01:00") == 1_000_000_000
+    assert wc.parse_docker_time("0001-01-01T00:00:00Z") is not None
+    assert wc.parse_docker_time("yesterday") is None
+
+
+def test_docker_since_is_seconds_dot_nanoseconds():
+    assert wc.docker_since("2026-11-27T05:35:10.98765432Z").endswith(".987654320")
+
+
+@pytest.mark.parametrize(
+    ("line", "fmt", "level"),
+    [
+        ("DEBUG:open_webui.socket.main:Using Redis to manage websockets.", "stdlib", "DEBUG"),
+        (("2026-11-27 05:35:12.123 | DEBUG    | open_webui.socket.main:<module>:64 - Using Redis to manage "
+         "websockets. - {}"), "loguru", "DEBUG"),
+        (json.dumps({"ts": "2026-11-27T05:35:12Z", "level": "debug", "msg": "Using Redis to manage websockets.",
+                     "caller": "open_webui.socket.main:64"}), "json", "debug"),
+        (json.dumps({"text": "x", "record": {"message": "Using Redis to manage websockets.",
+                                              "level": {"name": "DEBUG"}}}), "json", None),
+    ],
+)
+def test_log_message_understands_each_format(line, fmt, level):
+    parsed = wc.log_message(line)
+    assert parsed["format"] == fmt
+    assert parsed["level"] == level or fmt == "json"
+    assert "Using Redis to manage websockets." in parsed["message"] or parsed["message"] == "x"
+
+
+STARTED = "2026-11-27T05:40:00.5Z"
+LOG = (
+    # An earlier start of the same container printed the line: it proves nothing now.
+    "2026-11-27T05:30:01.000000000Z DEBUG:open_webui.socket.main:Using Redis to manage websockets.\n"
+    "2026-11-27T05:40:00.400000000Z INFO:     Shutting down\n"
+    "2026-11-27T05:40:01.000000000Z INFO  [open_webui.env] GLOBAL_LOG_LEVEL: DEBUG\n"
+    "2026-11-27T05:40:02.000000000Z INFO:     Uvicorn running on http://0.0.0.0:8080 (Press CTRL+C to quit)\n"
+)
+
+
+def test_scan_log_ignores_a_line_from_an_earlier_start():
+    scan = wc.scan_log(LOG, STARTED)
+    assert scan["found"] is False
+    assert scan["older_lines_ignored"] == 2
+    assert scan["lines_scanned"] == 2
+
+
+def test_scan_log_finds_the_line_in_json_format_after_the_start():
+    line = json.dumps({"level": "debug", "msg": "Using Redis to manage websockets."})
+    scan = wc.scan_log(LOG + f"2026-11-27T05:40:03Z {line}\n", STARTED)
+    assert scan["found"] is True
+    assert scan["format"] == "json"
+    assert "Using Redis" in scan["line"]
+
+
+def test_scan_log_reports_the_in_memory_fallback_and_valkey_errors_without_secrets():
+    text = LOG + (
+        "2026-11-27T05:40:03Z ERROR:open_webui.socket.main:Failed to initialize Redis websocket manager: "
+        "Error -2 connecting to redis://:pw@valkey:6379/1. Name or service not known.. Falling back to local manager.\n"
+        "2026-11-27T05:40:04Z Cannot receive from redis... retrying in 1 secs\n"
+    )
+    scan = wc.scan_log(text, STARTED, ("pw",))
+    assert len(scan["fallback"]) == 1
+    assert ":pw@" not in scan["fallback"][0]
+    assert scan["valkey_errors"] == ["Cannot receive from redis... retrying in 1 secs"]
+
+
+# ------------------------------------------------------------------------------------------
+# Verdict
+# ------------------------------------------------------------------------------------------
+
+
+def test_required_checks_follow_require():
+    assert wc.required_checks(["ping"]) == {
+        "ping": True, "open_webui": False, "websocket": False, "valkey_side": False, "log_line": False,
+    }
+    assert wc.required_checks(["ping", "valkey_side", "websocket"])["open_webui"] is True
+
+
+def ok(detail: str, required: bool = True) -> dict:
+    return wc.check_entry("ok", required, detail)
+
+
+def failed(*causes: dict, required: bool = True) -> dict:
+    return wc.check_entry("failed", required, "failed", causes=list(causes))
+
+
+def test_summary_on_success_reads_as_evidence():
+    checks = {
+        "ping": ok("PONG"),
+        "open_webui": ok("1/1 running"),
+        "websocket": ok("websocket handshake ok"),
+        "valkey_side": ok("1/1 subscribed to socketio; 1/1 clients connected; 3 keys under open-webui: in db 1"),
+        "log_line": failed(wc.cause("log_line_missing", "log_line", line="x", container="o", started_at="t"),
+                           required=False),
+    }
+    assert wc.failed_required(checks) == []
+    assert wc.summary(checks) == (
+        "Open WebUI uses Valkey for websockets: PONG; 1/1 subscribed to socketio; 1/1 clients connected; "
+        "3 keys under open-webui: in db 1; websocket handshake ok"
+    )
+
+
+def test_summary_only_claims_what_was_required():
+    checks = {"ping": ok("PONG"), "valkey_side": ok("whatever", required=False)}
+    assert wc.summary(checks) == "Required checks passed: PONG"
+
+
+def test_a_failing_required_check_names_its_cause_first():
+    wrongpass = wc.classify_valkey_error("WRONGPASS invalid username-password pair", "ping", "t")
+    checks = {"ping": failed(wrongpass), "websocket": ok("websocket handshake ok")}
+    assert wc.failed_required(checks) == ["ping"]
+    message = wc.summary(checks)
+    assert message.startswith("Open WebUI websockets are not proven to go through Valkey (failed: ping): ")
+    assert "WRONGPASS" in message
+    assert message.endswith("| ok: websocket handshake ok")
+
+
+def test_waiting_helps_only_with_transient_causes():
+    starting = wc.cause("handshake_failed", "websocket", url="http://127.0.0.1:3000/ws/socket.io", error="refused")
+    unset = wc.cause("manager_not_redis", "open_webui", container="o", value="''")
+    assert wc.worth_waiting({"websocket": failed(starting)}) is True
+    assert wc.worth_waiting({"websocket": failed(starting), "open_webui": failed(unset)}) is False
+    assert wc.worth_waiting({"websocket": failed(starting, required=False)}) is False
+    assert wc.worth_waiting({"ping": ok("PONG")}) is False
+
+
+def test_all_causes_puts_required_checks_first_and_drops_repeats():
+    a = wc.cause("no_keys", "valkey_side", key_prefix="open-webui", db=1)
+    b = wc.cause("log_line_missing", "log_line", line="x", container="o", started_at="t")
+    checks = {"log_line": failed(b, required=False), "valkey_side": failed(a, a)}
+    assert [c["id"] for c in wc.all_causes(checks)] == ["no_keys", "log_line_missing"]
+
+
+def test_every_cause_template_formats():
+    values = {
+        "container": "c", "status": "exited", "exit_code": 1, "error": "e", "key_prefix": "p", "target": "t",
+        "value": "v", "url": "u", "host": "h", "db": 1, "url_db": 2, "started_at": "s", "line": "l",
+        "subscribers": 0, "expected": 1, "fix": "f", "addresses": "a", "count": 3, "other_db": 2,
+    }
+    for cause_id in wc.CAUSES:
+        item = wc.cause(cause_id, "ping", **values)
+        assert item["message"] and item["fix"]
