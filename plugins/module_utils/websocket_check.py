@@ -127,17 +127,17 @@ CAUSES: dict[str, tuple[str, str, bool]] = {
         False,
     ),
     "connection_refused": _cause_text(
-        "Nothing accepts connections at {target}: {error}",
+        "Nothing accepts the connection ({target}): {error}",
         "Is Valkey running and listening on that port (valkey-server --port, published ports)?",
         True,
     ),
     "valkey_timeout": _cause_text(
-        "Talking to Valkey at {target} timed out: {error}",
+        "Talking to Valkey timed out ({target}): {error}",
         "Check that the host and port are right and no firewall drops the packets.",
         True,
     ),
     "valkey_error": _cause_text(
-        "Valkey answered {target} with an error: {error}",
+        "Valkey answered with an error ({target}): {error}",
         "Read the error; it is Valkey's own words.",
         False,
     ),
@@ -207,6 +207,12 @@ CAUSES: dict[str, tuple[str, str, bool]] = {
         "Open WebUI must answer on /ws/socket.io with ENABLE_WEBSOCKET_SUPPORT=true; a reverse proxy "
         "must pass the Upgrade and Connection headers.",
         True,
+    ),
+    "no_websocket_url": _cause_text(
+        "No URL to open a websocket to: open_webui_url is not given and no Open WebUI container "
+        "publishes port {port}",
+        "Give open_webui_url, the URL browsers use (for example http://127.0.0.1:3000).",
+        False,
     ),
     "not_subscribed": _cause_text(
         "{subscribers}/{expected} Open WebUI processes are subscribed to the Socket.IO channel "

@@ -425,7 +425,7 @@ def test_every_cause_template_formats():
     values = {
         "container": "c", "status": "exited", "exit_code": 1, "error": "e", "key_prefix": "p", "target": "t",
         "value": "v", "url": "u", "host": "h", "db": 1, "url_db": 2, "started_at": "s", "line": "l",
-        "subscribers": 0, "expected": 1, "fix": "f", "addresses": "a", "count": 3, "other_db": 2,
+        "subscribers": 0, "expected": 1, "fix": "f", "addresses": "a", "count": 3, "other_db": 2, "port": 8080,
     }
     for cause_id in wc.CAUSES:
         item = wc.cause(cause_id, "ping", **values)

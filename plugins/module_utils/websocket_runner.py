@@ -1,0 +1,393 @@
+# Copyright (c) owui.realtime contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The order of the websocket checks, and polling until they pass or cannot pass.
+
+The probes (Docker engine, Valkey, Socket.IO) are handed in, so this file holds only the
+sequence: what is asked first, what depends on what, and which evidence goes where.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from ansible_collections.owui.realtime.plugins.module_utils.valkey_probe import (
+    ValkeyError,
+    ValkeyViaExec,
+)
+from ansible_collections.owui.realtime.plugins.module_utils.websocket_check import (
+    all_causes,
+    cause,
+    check_entry,
+    classify_valkey_error,
+    client_ip,
+    config_causes,
+    container_addresses,
+    docker_since,
+    env_to_dict,
+    mask_url,
+    open_webui_settings,
+    parse_redis_url,
+    published_url,
+    required_checks,
+    scan_log,
+    summary,
+    worth_waiting,
+)
+
+SOCKETIO_CHANNEL = "socketio"
+# Causes that concern where the check looks rather than Open WebUI itself.
+VALKEY_SIDE_CONFIG_CAUSES = ("db_mismatch", "prefix_mismatch")
+
+
+@dataclass
+class Settings:
+    valkey_container: str = "redis-valkey"
+    valkey_url: str | None = None
+    valkey_username: str | None = None
+    valkey_password: str | None = None
+    valkey_db: int = 1
+    valkey_port: int | None = None
+    open_webui_containers: list[str] = field(default_factory=lambda: ["open-webui"])
+    open_webui_url: str | None = None
+    open_webui_port: int = 8080
+    key_prefix: str = "open-webui"
+    require: list[str] = field(default_factory=lambda: ["ping", "valkey_side", "websocket"])
+    wait_timeout: float = 60
+    interval: float = 2
+
+
+@dataclass
+class Probes:
+    """What the runner may ask the world; the module wires these to real clients."""
+
+    inspect: Callable[[str], dict[str, Any] | None]
+    logs: Callable[[dict[str, Any], str | None], str]
+    exec_run: Callable[[str, list[str], dict[str, str] | None], tuple[int, str, str]]
+    handshake: Callable[[str, float], dict[str, Any]]
+    make_redis: Callable[..., Any] | None = None
+    register_secret: Callable[[str], None] = lambda secret: None
+
+
+class _Timer:
+    def __init__(self) -> None:
+        self.start = time.monotonic()
+
+    def __call__(self) -> float:
+        return time.monotonic() - self.start
+
+
+def _inspect_open_webui(settings: Settings, probes: Probes, required: bool) -> tuple[dict[str, Any], dict[str, Any]]:
+    timer = _Timer()
+    containers: dict[str, Any] = {}
+    evidence: dict[str, Any] = {}
+    causes: list[dict[str, Any]] = []
+    side_causes: list[dict[str, Any]] = []
+    for name in settings.open_webui_containers:
+        info = probes.inspect(name)
+        if info is None:
+            causes.append(cause("container_missing", "open_webui", container=name))
+            evidence[name] = {"exists": False}
+            continue
+        state = info.get("State") or {}
+        running = bool(state.get("Running")) and not state.get("Paused")
+        if not running:
+            causes.append(cause("container_not_running", "open_webui", container=name,
+                                status=state.get("Status", "stopped"), exit_code=state.get("ExitCode")))
+        env_settings = open_webui_settings(env_to_dict((info.get("Config") or {}).get("Env")))
+        parsed_url = None
+        if env_settings["redis_url"]:
+            try:
+                parsed_url = parse_redis_url(env_settings["redis_url"])
+            except ValueError:
+                parsed_url = None
+        if parsed_url and parsed_url["password"]:
+            probes.register_secret(parsed_url["password"])
+        for item in config_causes(name, env_settings, settings.valkey_db, settings.key_prefix):
+            if item["id"] in VALKEY_SIDE_CONFIG_CAUSES:
+                item["check"] = "valkey_side"
+                side_causes.append(item)
+            else:
+                causes.append(item)
+        networks = (info.get("NetworkSettings") or {}).get("Networks") or {}
+        containers[name] = {
+            "info": info,
+            "running": running,
+            "settings": env_settings,
+            "parsed_url": parsed_url,
+            "addresses": container_addresses(info),
+            "url": published_url(info, settings.open_webui_port),
+        }
+        evidence[name] = {
+            "exists": True,
+            "status": state.get("Status"),
+            "health": (state.get("Health") or {}).get("Status"),
+            "started_at": state.get("StartedAt"),
+            "networks": sorted(networks),
+            "addresses": containers[name]["addresses"],
+            "published_url": containers[name]["url"],
+            "websocket_manager": env_settings["websocket_manager"],
+            "enable_websocket_support": env_settings["enable_websocket_support"],
+            "websocket_redis_url": mask_url(env_settings["redis_url"]) or None,
+            "websocket_redis_url_from": env_settings["redis_url_source"],
+            "key_prefix": env_settings["key_prefix"],
+            "db": parsed_url["db"] if parsed_url else None,
+        }
+    running = sum(1 for item in containers.values() if item["running"])
+    detail = f"{running}/{len(settings.open_webui_containers)} Open WebUI containers running"
+    if not causes:
+        detail += ", WEBSOCKET_MANAGER=redis, websockets enabled, Valkey URL not loopback"
+    entry = check_entry("failed" if causes else "ok", required, detail, {"containers": evidence}, causes, timer())
+    return entry, {"containers": containers, "side_causes": side_causes}
+
+
+def _valkey_access(settings: Settings, probes: Probes, containers: dict[str, Any]) -> tuple[Any, dict[str, Any], list[dict[str, Any]]]:
+    """Pick how to reach Valkey and with which credentials; report where they came from."""
+    username, password = settings.valkey_username, settings.valkey_password
+    source = "given" if (username or password) else "none"
+    url_port = None
+    for name, item in containers.items():
+        parsed = item.get("parsed_url")
+        if not parsed:
+            continue
+        url_port = url_port or parsed["port"]
+        if source == "none" and not settings.valkey_url and (parsed["username"] or parsed["password"]):
+            username, password = parsed["username"], parsed["password"]
+            source = f"WEBSOCKET_REDIS_URL of '{name}'"
+    facts: dict[str, Any] = {"credentials": source, "db": settings.valkey_db}
+    if settings.valkey_url:
+        parsed = parse_redis_url(settings.valkey_url)
+        if parsed["password"]:
+            probes.register_secret(parsed["password"])
+        if source == "given" or parsed["username"] or parsed["password"]:
+            facts["credentials"] = "given" if source == "given" else "valkey_url"
+        timeout = min(10.0, max(1.0, settings.wait_timeout))
+        probe = probes.make_redis(parsed, mask_url(settings.valkey_url), settings.valkey_db, timeout, username, password)
+        facts["via"] = probe.describe()
+        return probe, facts, []
+    port = settings.valkey_port or url_port or 6379
+    info = probes.inspect(settings.valkey_container)
+    facts["container"] = settings.valkey_container
+    if info is None:
+        return None, facts, [cause("valkey_container_missing", "ping", container=settings.valkey_container)]
+    state = info.get("State") or {}
+    if not state.get("Running") or state.get("Paused"):
+        return None, facts, [cause("valkey_container_not_running", "ping", container=settings.valkey_container,
+                                   status=state.get("Status", "stopped"), exit_code=state.get("ExitCode"))]
+    facts["valkey_networks"] = sorted((info.get("NetworkSettings") or {}).get("Networks") or {})
+    probe = ValkeyViaExec(probes.exec_run, settings.valkey_container, port, settings.valkey_db, username, password)
+    facts["via"] = probe.describe()
+    return probe, facts, []
+
+
+def _ping(probe: Any, facts: dict[str, Any], early: list[dict[str, Any]], settings: Settings, required: bool) -> dict[str, Any]:
+    timer = _Timer()
+    evidence = {key: facts[key] for key in ("via", "container", "credentials", "db") if key in facts}
+    if probe is None:
+        return check_entry("failed", required, early[0]["message"], evidence, early, timer())
+    target = facts.get("via", "Valkey")
+    try:
+        reply = probe.ping()
+    except ValkeyError as exc:
+        item = classify_valkey_error(str(exc), "ping", target, settings.key_prefix)
+        return check_entry("failed", required, f"no PONG: {exc}", evidence, [item], timer())
+    evidence["reply"] = reply
+    if reply != "PONG":
+        item = cause("valkey_error", "ping", target=target, error=reply)
+        return check_entry("failed", required, f"PING answered {reply!r}", evidence, [item], timer())
+    return check_entry("ok", required, "PONG", evidence, [], timer())
+
+
+def _websocket(settings: Settings, probes: Probes, containers: dict[str, Any], deadline: float,
+               required: bool, owui_causes: list[dict[str, Any]]) -> dict[str, Any]:
+    timer = _Timer()
+    targets: list[str] = []
+    if settings.open_webui_url:
+        targets.append(settings.open_webui_url.rstrip("/"))
+    for item in containers.values():
+        if item["running"] and item["url"] and item["url"] not in targets:
+            targets.append(item["url"])
+    if not targets:
+        detail = "skipped: no open_webui_url given and no Open WebUI container publishes port " \
+                 f"{settings.open_webui_port}"
+        if required:
+            item = cause("no_websocket_url", "websocket", port=settings.open_webui_port)
+            return check_entry("failed", required, detail, {}, [item], timer())
+        return check_entry("skipped", required, detail, {}, [], timer())
+    results: dict[str, Any] = {}
+    causes: list[dict[str, Any]] = []
+    for url in targets:
+        remaining = max(1.0, min(10.0, deadline - time.monotonic()))
+        result = probes.handshake(url, remaining)
+        results[url] = result
+        if not result.get("ok"):
+            causes.append(cause("handshake_failed", "websocket", url=url + "/ws/socket.io", error=result.get("error")))
+    if causes:
+        # What the containers' configuration already says is the better explanation.
+        for item in owui_causes:
+            if item["id"] in ("websocket_disabled", "container_not_running", "container_missing"):
+                causes.append(dict(item, check="websocket"))
+        return check_entry("failed", required, "websocket handshake failed", {"handshakes": results}, causes, timer())
+    detail = "websocket handshake ok" if len(targets) == 1 else f"{len(targets)}/{len(targets)} websocket handshakes ok"
+    return check_entry("ok", required, detail, {"handshakes": results}, [], timer())
+
+
+def _valkey_side(settings: Settings, probe: Any, ping: dict[str, Any], containers: dict[str, Any],
+                 handshake_done: bool, side_causes: list[dict[str, Any]], required: bool) -> dict[str, Any]:
+    timer = _Timer()
+    if ping["status"] != "ok":
+        return check_entry("failed" if required else "skipped", required, "not run: Valkey did not answer PING",
+                           {}, [dict(item, check="valkey_side") for item in ping["causes"]] if required else [], timer())
+    target = probe.describe()
+    causes: list[dict[str, Any]] = list(side_causes)
+    evidence: dict[str, Any] = {"channel": SOCKETIO_CHANNEL, "db": settings.valkey_db, "key_prefix": settings.key_prefix}
+    try:
+        subscribers = probe.numsub(SOCKETIO_CHANNEL)
+        clients = probe.client_list()
+        keys = probe.count_keys(settings.key_prefix, settings.valkey_db)
+        other_dbs: dict[int, int] = {}
+        if keys == 0:
+            for db, count in sorted(probe.keyspace().items()):
+                if db != settings.valkey_db and count:
+                    found = probe.count_keys(settings.key_prefix, db)
+                    if found:
+                        other_dbs[db] = found
+    except ValkeyError as exc:
+        item = classify_valkey_error(str(exc), "valkey_side", target, settings.key_prefix)
+        return check_entry("failed", required, f"Valkey error: {exc}", evidence, [item], timer())
+    expected = len(settings.open_webui_containers)
+    evidence.update(subscribers=subscribers, expected_subscribers=expected, keys=keys, keys_in_other_dbs=other_dbs)
+    if subscribers < expected:
+        if handshake_done:
+            fix = ("The Socket.IO server of Open WebUI subscribes when its first client connects; a handshake "
+                   "was made, so Open WebUI is not subscribed to this Valkey: check WEBSOCKET_MANAGER, "
+                   "WEBSOCKET_REDIS_URL (host, credentials, db) and the Open WebUI log.")
+        else:
+            fix = ("python-socketio subscribes an Open WebUI process only when its first Socket.IO client "
+                   "connects: give open_webui_url (or publish port 8080) so the check opens one.")
+        item = cause("not_subscribed", "valkey_side", subscribers=subscribers, expected=expected, fix=fix)
+        item["transient"] = handshake_done
+        causes.append(item)
+    connected: dict[str, Any] = {}
+    for name in settings.open_webui_containers:
+        addresses = (containers.get(name) or {}).get("addresses") or []
+        mine = [c for c in clients if client_ip(c) in addresses]
+        connected[name] = [
+            {"addr": c.get("addr"), "db": c.get("db"), "cmd": c.get("cmd"), "name": c.get("name") or None} for c in mine
+        ]
+        if not mine:
+            causes.append(cause("no_client_connection", "valkey_side", container=name,
+                                addresses=", ".join(addresses) or "no address"))
+    evidence["clients"] = connected
+    if keys == 0:
+        if other_dbs:
+            db, count = next(iter(other_dbs.items()))
+            causes.append(cause("other_db", "valkey_side", key_prefix=settings.key_prefix, db=settings.valkey_db,
+                                count=count, other_db=db))
+        else:
+            causes.append(cause("no_keys", "valkey_side", key_prefix=settings.key_prefix, db=settings.valkey_db))
+    with_clients = sum(1 for value in connected.values() if value)
+    detail = (f"{subscribers}/{expected} subscribed to {SOCKETIO_CHANNEL}; {with_clients}/{expected} clients connected; "
+              f"{keys} keys under {settings.key_prefix}: in db {settings.valkey_db}")
+    return check_entry("failed" if causes else "ok", required, detail, evidence, causes, timer())
+
+
+def _log_line(settings: Settings, probes: Probes, containers: dict[str, Any], required: bool,
+              secrets: tuple[str, ...]) -> tuple[dict[str, Any], list[dict[str, Any]], list[dict[str, Any]]]:
+    """Scan each running container's log since its current start; return the check, causes for
+    the open_webui check (fallback) and hints (Valkey errors Open WebUI logged)."""
+    timer = _Timer()
+    evidence: dict[str, Any] = {}
+    causes: list[dict[str, Any]] = []
+    fallback: list[dict[str, Any]] = []
+    hints: list[dict[str, Any]] = []
+    for name in settings.open_webui_containers:
+        item = containers.get(name)
+        if not item or not item["running"]:
+            evidence[name] = {"found": False, "reason": "container not running"}
+            causes.append(cause("log_line_missing", "log_line", line="Using Redis to manage websockets.",
+                                container=name, started_at="(not running)"))
+            continue
+        started_at = (item["info"].get("State") or {}).get("StartedAt")
+        text = probes.logs(item["info"], docker_since(started_at))
+        scan = scan_log(text, started_at, secrets)
+        evidence[name] = dict(scan, since=started_at)
+        if not scan["found"]:
+            causes.append(cause("log_line_missing", "log_line", line="Using Redis to manage websockets.",
+                                container=name, started_at=started_at))
+        for line in scan["fallback"][:1]:
+            fallback.append(cause("in_memory_fallback", "open_webui", container=name, started_at=started_at, line=line))
+        for line in scan["valkey_errors"][:2]:
+            named = classify_valkey_error(line, "valkey_side", f"Open WebUI '{name}'", settings.key_prefix)
+            hint = cause("valkey_errors_in_log", "valkey_side", container=name, line=line,
+                         fix=f"{named['id']}: {named['fix']}")
+            hints.append(hint)
+    found = sum(1 for value in evidence.values() if value.get("found"))
+    detail = f"'Using Redis to manage websockets.' printed since start by {found}/{len(settings.open_webui_containers)}"
+    entry = check_entry("failed" if causes else "ok", required, detail, evidence, causes, timer())
+    return entry, fallback, hints
+
+
+def attempt(settings: Settings, probes: Probes, deadline: float, secrets: list[str]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """One pass over all checks. Order matters: the handshake comes before the Valkey-side
+    check because Open WebUI subscribes to 'socketio' only once a client has connected."""
+    required = required_checks(settings.require)
+    owui, state = _inspect_open_webui(settings, probes, required["open_webui"])
+    containers = state["containers"]
+    probe, facts, early = _valkey_access(settings, probes, containers)
+    try:
+        ping = _ping(probe, facts, early, settings, required["ping"])
+        websocket = _websocket(settings, probes, containers, deadline, required["websocket"], owui["causes"])
+        handshake_done = any(r.get("ok") for r in websocket["evidence"].get("handshakes", {}).values())
+        side = _valkey_side(settings, probe, ping, containers, handshake_done, state["side_causes"], required["valkey_side"])
+        log_entry, fallback, hints = _log_line(settings, probes, containers, required["log_line"], tuple(secrets))
+    finally:
+        if probe is not None and hasattr(probe, "close"):
+            probe.close()
+    if fallback:
+        owui["causes"].extend(fallback)
+        owui["status"] = "failed"
+        owui["detail"] = fallback[0]["message"]
+    if side["status"] == "failed":
+        side["causes"].extend(hints)
+    checks = {"ping": ping, "open_webui": owui, "websocket": websocket, "valkey_side": side, "log_line": log_entry}
+    return checks, facts
+
+
+def run(settings: Settings, probes: Probes, secrets: list[str] | None = None,
+        sleep: Callable[[float], None] = time.sleep) -> dict[str, Any]:
+    """Repeat the checks until the required ones pass, one fails for a reason waiting cannot
+    change, or wait_timeout runs out. Returns the module's result (without changed/failed)."""
+    secrets = secrets if secrets is not None else []
+    original_register = probes.register_secret
+
+    def register(secret: str) -> None:
+        if secret and secret not in secrets:
+            secrets.append(secret)
+        original_register(secret)
+
+    probes.register_secret = register
+    if settings.valkey_password:
+        register(settings.valkey_password)
+    start = time.monotonic()
+    deadline = start + settings.wait_timeout
+    attempts = 0
+    while True:
+        attempts += 1
+        checks, facts = attempt(settings, probes, deadline, secrets)
+        if not worth_waiting(checks) or time.monotonic() + settings.interval >= deadline:
+            break
+        sleep(settings.interval)
+    causes = all_causes(checks)
+    return {
+        "checks": checks,
+        "causes": [{key: item[key] for key in ("id", "check", "message", "fix")} for item in causes],
+        "msg": summary(checks),
+        "valkey": facts,
+        "attempts": attempts,
+        "elapsed": round(time.monotonic() - start, 3),
+        "failed": any(checks[n]["required"] and checks[n]["status"] == "failed" for n in checks),
+    }

@@ -1,0 +1,406 @@
+#!/usr/bin/python
+# Copyright (c) owui.realtime contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: websocket_check
+short_description: Prove that Open WebUI's websockets go through Valkey
+version_added: 0.1.0
+description:
+  - Runs on the Docker host and checks, from several independent sides, that Open WebUI uses
+    Valkey (or Redis) as its Socket.IO websocket manager. It never changes anything.
+  - C(ping) - Valkey answers C(PING) with C(PONG) using the configured credentials. Without
+    O(valkey_url), the module runs C(valkey-cli) (or C(redis-cli)) inside O(valkey_container)
+    through the Docker API, so Valkey's port need not be published; the password reaches
+    C(valkey-cli) only as the E(REDISCLI_AUTH) environment variable of that exec, never on a
+    command line. With O(valkey_url), it connects with redis-py instead.
+  - C(open_webui) - every container in O(open_webui_containers) exists and runs, and its
+    environment (C(docker inspect) Config.Env) has E(WEBSOCKET_MANAGER=redis), websocket support
+    enabled, and a E(WEBSOCKET_REDIS_URL) whose host is not a loopback address; its log since the
+    current start does not show Open WebUI falling back to in-memory websocket state. This check
+    counts whenever O(require) contains C(valkey_side), C(websocket) or C(log_line).
+  - C(websocket) - a Socket.IO handshake over the websocket transport (no HTTP long-polling)
+    to C(/ws/socket.io) succeeds at O(open_webui_url) and at the published port of each Open WebUI
+    container. It fails when Open WebUI runs with E(ENABLE_WEBSOCKET_SUPPORT=false).
+  - C(valkey_side) - in Valkey, C(PUBSUB NUMSUB socketio) counts at least one subscriber per Open
+    WebUI container, C(CLIENT LIST) has a connection from each Open WebUI container's address,
+    and keys exist under O(key_prefix)C(:) in O(valkey_db). When there are none there but some in
+    another db, the module says the check points at another db than Open WebUI uses.
+  - C(log_line) - the guide's proof line C(Using Redis to manage websockets.) was printed since
+    the container's B(current) start (a line from an earlier start does not count), in plain,
+    loguru or JSON log format. Open WebUI 0.6 and later never print it, so it is not required
+    by default; it is reported either way.
+  - Runs the checks in that order, because Open WebUI subscribes to the C(socketio) channel only
+    after its first Socket.IO client connected, and repeats them every O(interval) seconds until
+    the required ones pass, until one fails for a reason waiting cannot change (wrong password,
+    wrong environment, stopped container ...), or until O(wait_timeout) runs out.
+  - Every failure comes with named causes (for example C(wrongpass), C(protected_mode),
+    C(manager_not_redis), C(loopback_url), C(in_memory_fallback), C(other_db)), each with
+    what was seen and the fix.
+  - Passwords never appear in the result; URL passwords are printed as C(********).
+extends_documentation_fragment:
+  - community.docker.docker.api_documentation
+  - community.docker.attributes
+  - community.docker.attributes.actiongroup_docker
+attributes:
+  check_mode:
+    support: full
+    details:
+      - The module only reads; it runs the same in check mode.
+  diff_mode:
+    support: N/A
+    details:
+      - The module only reads.
+  idempotent:
+    support: full
+    details:
+      - The module only reads; RV(ignore:changed) is always V(false).
+  action_group:
+    membership:
+      - owui.realtime.docker
+options:
+  valkey_container:
+    description:
+      - Name of the Valkey container, used when O(valkey_url) is not given.
+    type: str
+    default: redis-valkey
+  valkey_port:
+    description:
+      - Port valkey-server listens on inside O(valkey_container).
+      - Defaults to the port in the Open WebUI containers' E(WEBSOCKET_REDIS_URL), else C(6379).
+    type: int
+  valkey_url:
+    description:
+      - Connect to Valkey with redis-py at this C(redis://) or C(rediss://) URL instead of running
+        C(valkey-cli) in O(valkey_container). Use it when Valkey is not a container on this host.
+      - A user name and password in the URL are used unless O(valkey_username) or
+        O(valkey_password) are given; the password is masked in all output.
+      - The db in the URL is ignored; O(valkey_db) decides.
+    type: str
+  valkey_username:
+    description:
+      - ACL user name for Valkey.
+      - When neither O(valkey_username) nor O(valkey_password) is given and O(valkey_url) is not
+        set, the module uses the credentials in the first Open WebUI container's
+        E(WEBSOCKET_REDIS_URL), and says so in RV(valkey.credentials).
+    type: str
+  valkey_password:
+    description:
+      - Password for Valkey (requirepass, or the ACL user's password).
+    type: str
+  valkey_db:
+    description:
+      - Database number Open WebUI uses, the path of E(WEBSOCKET_REDIS_URL) (V(1) in
+        C(redis://redis:6379/1)).
+      - A different db in the container's E(WEBSOCKET_REDIS_URL) fails the C(valkey_side) check
+        with cause C(db_mismatch).
+    type: int
+    default: 1
+  open_webui_containers:
+    description:
+      - Names of the Open WebUI containers that must use Valkey.
+    type: list
+    elements: str
+    default: [open-webui]
+  open_webui_url:
+    description:
+      - URL at which clients reach Open WebUI, for example V(http://127.0.0.1:3000); the
+        handshake goes to its C(/ws/socket.io) path.
+      - Each Open WebUI container whose O(open_webui_port) is published on the host is
+        handshaken as well, at that published port.
+      - Without it and without published ports the C(websocket) check is skipped with a
+        reason, or fails when O(require) contains C(websocket).
+    type: str
+  open_webui_port:
+    description:
+      - Port Open WebUI listens on inside its container, used to find its published port.
+    type: int
+    default: 8080
+  key_prefix:
+    description:
+      - Prefix of Open WebUI's keys in Valkey (its E(REDIS_KEY_PREFIX)); keys look like
+        C(open-webui:session_pool).
+    type: str
+    default: open-webui
+  require:
+    description:
+      - Checks that must pass; the others are still run and reported.
+    type: list
+    elements: str
+    choices: [ping, valkey_side, websocket, log_line]
+    default: [ping, valkey_side, websocket]
+  wait_timeout:
+    description:
+      - How many seconds to keep repeating the checks while they fail for a reason that may clear
+        (Open WebUI still starting, no subscriber yet).
+      - Named C(wait_timeout) because O(timeout) is the Docker API timeout.
+    type: int
+    default: 60
+  interval:
+    description:
+      - Seconds between two rounds of checks.
+    type: int
+    default: 2
+requirements:
+  - python-socketio (5.x) and websocket-client on the Docker host, for the C(websocket) check.
+  - redis (redis-py) on the Docker host, only when O(valkey_url) is given.
+  - C(valkey-cli) or C(redis-cli) in O(valkey_container), when O(valkey_url) is not given.
+notes:
+  - The guide's proof, the log line C(DEBUG:open_webui.socket.main:Using Redis to manage websockets.),
+    is not printed by current Open WebUI even with E(GLOBAL_LOG_LEVEL=DEBUG), and a line left in the
+    log by an earlier start proves nothing; the Valkey-side evidence is what this module relies on.
+seealso:
+  - module: community.docker.docker_container_exec
+  - name: Open WebUI Redis websocket support
+    description: The guide this collection automates.
+    link: https://docs.openwebui.com/tutorials/integrations/redis
+author:
+  - owui.realtime maintainers
+"""
+
+EXAMPLES = r"""
+- name: Prove that Open WebUI's websockets go through Valkey
+  owui.realtime.websocket_check:
+    valkey_container: redis-valkey
+    valkey_password: "{{ valkey_password }}"
+    valkey_db: 1
+    open_webui_containers: [open-webui]
+    open_webui_url: http://127.0.0.1:3000
+
+- name: Two Open WebUI instances behind one URL, Valkey with an ACL user
+  owui.realtime.websocket_check:
+    valkey_username: open-webui
+    valkey_password: "{{ valkey_password }}"
+    open_webui_containers: [open-webui-1, open-webui-2]
+    open_webui_url: https://chat.example.com
+  register: __websocket_check
+
+- name: Also insist on the guide's log line (older Open WebUI releases print it)
+  owui.realtime.websocket_check:
+    open_webui_url: http://127.0.0.1:3000
+    require: [ping, valkey_side, websocket, log_line]
+
+- name: Valkey elsewhere, reached with redis-py
+  owui.realtime.websocket_check:
+    valkey_url: "rediss://open-webui@valkey.internal:6380"
+    valkey_password: "{{ valkey_password }}"
+    open_webui_url: http://127.0.0.1:3000
+
+- name: Show what failed and what to do
+  ansible.builtin.debug:
+    msg: "{{ item.message }} -> {{ item.fix }}"
+  loop: "{{ __websocket_check.causes | default([]) }}"
+"""
+
+RETURN = r"""
+msg:
+  description: One line; on success the evidence, on failure the first causes.
+  returned: always
+  type: str
+  sample: "Open WebUI uses Valkey for websockets: PONG; 1/1 subscribed to socketio; 1/1 clients connected; 3 keys under open-webui: in db 1; websocket handshake ok"
+checks:
+  description:
+    - One entry per check, C(ping), C(open_webui), C(websocket), C(valkey_side) and C(log_line),
+      from the last round.
+  returned: always
+  type: dict
+  contains:
+    status:
+      description: C(ok), C(failed) or C(skipped).
+      type: str
+      sample: ok
+    required:
+      description: Whether this check decides RV(ignore:failed).
+      type: bool
+    detail:
+      description: What the check saw, in one line.
+      type: str
+      sample: 1/1 subscribed to socketio; 1/1 clients connected; 3 keys under open-webui in db 1
+    evidence:
+      description:
+        - Raw findings. C(ping) - C(reply), C(via), C(credentials). C(open_webui) - per container
+          its state, addresses, published URL and websocket settings (URL password masked).
+          C(websocket) - per URL C(ok), C(sid), C(transport) or C(error). C(valkey_side) -
+          C(subscribers), C(expected_subscribers), C(clients) per container, C(keys),
+          C(keys_in_other_dbs). C(log_line) - per container C(found), C(line), C(since),
+          C(lines_scanned), C(older_lines_ignored), C(fallback), C(valkey_errors).
+      type: dict
+    causes:
+      description: Named causes of this check's failure, see RV(causes).
+      type: list
+      elements: dict
+    duration:
+      description: Seconds the check took in the last round.
+      type: float
+causes:
+  description: Named causes of the failing checks, required checks first.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    id:
+      description:
+        - Stable name, one of C(valkey_container_missing), C(valkey_container_not_running),
+          C(no_cli), C(protected_mode), C(noauth), C(wrongpass), C(auth_not_configured), C(noperm),
+          C(misconf), C(loading), C(readonly), C(max_clients), C(name_resolution),
+          C(connection_refused), C(valkey_timeout), C(valkey_error), C(container_missing),
+          C(container_not_running), C(manager_not_redis), C(redis_url_missing),
+          C(redis_url_invalid), C(loopback_url), C(websocket_disabled), C(db_mismatch),
+          C(prefix_mismatch), C(in_memory_fallback), C(handshake_failed), C(no_websocket_url), C(not_subscribed),
+          C(no_client_connection), C(no_keys), C(other_db), C(log_line_missing),
+          C(valkey_errors_in_log).
+      type: str
+      sample: wrongpass
+    check:
+      description: The check the cause belongs to.
+      type: str
+      sample: ping
+    message:
+      description: What was seen.
+      type: str
+      sample: "Valkey rejected the user name or password (WRONGPASS): AUTH failed: WRONGPASS invalid username-password pair or user is disabled."
+    fix:
+      description: What to do about it.
+      type: str
+valkey:
+  description: How Valkey was reached.
+  returned: always
+  type: dict
+  contains:
+    via:
+      description: C(valkey-cli in container ...) or C(redis-py to <masked URL>).
+      type: str
+    credentials:
+      description: C(given), C(none), C(valkey_url) or C(WEBSOCKET_REDIS_URL of '<container>').
+      type: str
+    db:
+      description: The db the key check read.
+      type: int
+attempts:
+  description: Rounds of checks run.
+  returned: always
+  type: int
+  sample: 1
+elapsed:
+  description: Seconds spent in all rounds.
+  returned: always
+  type: float
+  sample: 0.9
+"""
+
+import traceback
+
+from ansible.module_utils.basic import missing_required_lib
+from ansible_collections.community.docker.plugins.module_utils._api.errors import (
+    DockerException,
+)
+from ansible_collections.community.docker.plugins.module_utils.common_api import (
+    AnsibleDockerClient,
+    RequestException,
+)
+from ansible_collections.owui.realtime.plugins.module_utils import (
+    socketio_probe,
+    valkey_probe,
+)
+from ansible_collections.owui.realtime.plugins.module_utils.docker_probe import (
+    container_log,
+    exec_in,
+    inspect_container,
+)
+from ansible_collections.owui.realtime.plugins.module_utils.websocket_check import (
+    REQUIRE_CHOICES,
+    parse_redis_url,
+)
+from ansible_collections.owui.realtime.plugins.module_utils.websocket_runner import (
+    Probes,
+    Settings,
+    run,
+)
+
+
+def main() -> None:
+    argument_spec = {
+        "valkey_container": {"type": "str", "default": "redis-valkey"},
+        "valkey_port": {"type": "int"},
+        "valkey_url": {"type": "str"},
+        "valkey_username": {"type": "str"},
+        "valkey_password": {"type": "str", "no_log": True},
+        "valkey_db": {"type": "int", "default": 1},
+        "open_webui_containers": {"type": "list", "elements": "str", "default": ["open-webui"]},
+        "open_webui_url": {"type": "str"},
+        "open_webui_port": {"type": "int", "default": 8080},
+        "key_prefix": {"type": "str", "default": "open-webui", "no_log": False},
+        "require": {"type": "list", "elements": "str", "choices": list(REQUIRE_CHOICES), "default": ["ping", "valkey_side", "websocket"]},
+        "wait_timeout": {"type": "int", "default": 60},
+        "interval": {"type": "int", "default": 2},
+    }
+    client = AnsibleDockerClient(argument_spec=argument_spec, supports_check_mode=True)
+    module = client.module
+    params = module.params
+
+    if params["valkey_url"]:
+        try:
+            parsed = parse_redis_url(params["valkey_url"])
+        except ValueError as exc:
+            module.fail_json(msg=f"valkey_url cannot be used: {exc}; expected redis://[user:password@]host:port or rediss://...")
+        if parsed["password"]:
+            module.no_log_values.add(parsed["password"])
+        if valkey_probe.REDIS_IMPORT_ERROR:
+            module.fail_json(msg=missing_required_lib("redis", reason="to reach Valkey at valkey_url"),
+                             exception=valkey_probe.REDIS_IMPORT_ERROR)
+    if params["valkey_db"] < 0 or params["wait_timeout"] < 0 or params["interval"] < 1:
+        module.fail_json(msg="valkey_db and wait_timeout must be 0 or more, interval 1 or more")
+    if not params["open_webui_containers"] and set(params["require"]) - {"ping"}:
+        module.fail_json(msg="open_webui_containers is empty, so there is nothing to prove for "
+                             f"require={params['require']}; name the Open WebUI containers or require only ping")
+
+    def handshake(url: str, timeout: float) -> dict:
+        # Needed only when there is somewhere to open a websocket to.
+        if socketio_probe.SOCKETIO_IMPORT_ERROR:
+            module.fail_json(msg=missing_required_lib("python-socketio", reason="for the websocket handshake"),
+                             exception=socketio_probe.SOCKETIO_IMPORT_ERROR)
+        if socketio_probe.WEBSOCKET_CLIENT_IMPORT_ERROR:
+            module.fail_json(msg=missing_required_lib("websocket-client", reason="for the websocket handshake"),
+                             exception=socketio_probe.WEBSOCKET_CLIENT_IMPORT_ERROR)
+        return socketio_probe.handshake(url, timeout)
+
+    probes = Probes(
+        inspect=lambda name: inspect_container(client, name),
+        logs=lambda inspect, since: container_log(client, inspect, since),
+        exec_run=lambda container, argv, env: exec_in(client, container, argv, env),
+        handshake=handshake,
+        make_redis=valkey_probe.ValkeyViaRedisPy,
+        register_secret=module.no_log_values.add,
+    )
+    settings = Settings(
+        valkey_container=params["valkey_container"],
+        valkey_url=params["valkey_url"],
+        valkey_username=params["valkey_username"],
+        valkey_password=params["valkey_password"],
+        valkey_db=params["valkey_db"],
+        valkey_port=params["valkey_port"],
+        open_webui_containers=params["open_webui_containers"],
+        open_webui_url=params["open_webui_url"],
+        open_webui_port=params["open_webui_port"],
+        key_prefix=params["key_prefix"],
+        require=params["require"],
+        wait_timeout=params["wait_timeout"],
+        interval=params["interval"],
+    )
+    try:
+        result = run(settings, probes)
+    except (DockerException, RequestException) as exc:
+        module.fail_json(msg=f"The Docker engine did not answer as expected: {exc}; is it running and reachable "
+                             "with the docker_host given?", exception=traceback.format_exc())
+
+    failed = result.pop("failed")
+    if failed:
+        module.fail_json(changed=False, **result)
+    module.exit_json(changed=False, **result)
+
+
+if __name__ == "__main__":
+    main()
