@@ -100,7 +100,10 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-bind_ro() { mkdir -p "$2" && mount --bind "$1" "$2" && mount -o remount,bind,ro "$2"; }
+bind_ro() { # source target: a read-only bind mount of a file or a directory
+  if [ -d "$1" ]; then mkdir -p "$2"; else touch "$2"; fi
+  mount --bind "$1" "$2" && mount -o remount,bind,ro "$2"
+}
 
 # ---- steps -----------------------------------------------------------------------------------
 step_debootstrap() { # rootfs suite packages
@@ -117,7 +120,6 @@ step_customize() { # name rootfs
     [ -d "$WHEEL_DIR" ] || { echo "no wheel directory $WHEEL_DIR (set OWUI_IMAGES_WHEEL_DIR)"; return 1; }
     cp /etc/resolv.conf "$rootfs/etc/resolv.conf"
     bind_ro "$WHEEL_DIR" "$rootfs/opt/wheels"
-    touch "$rootfs/run/recipe/ca.crt"
     bind_ro "$HOST_CA_BUNDLE" "$rootfs/run/recipe/ca.crt"
     pins+=(PIP_CERT=/run/recipe/ca.crt)
   fi
