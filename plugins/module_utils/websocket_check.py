@@ -18,7 +18,7 @@ from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 LOG_LINE = "Using Redis to manage websockets."
-# What Open WebUI before 0.6 printed when its Redis-backed pools could not be set up and it kept
+# What older Open WebUI releases printed when its Redis-backed pools could not be set up and it kept
 # them in process memory instead. Open WebUI 0.12 has no such message: without
 # WEBSOCKET_MANAGER=redis it silently keeps everything in memory, so the environment is the
 # evidence for that fallback (cause manager_not_redis).
@@ -215,8 +215,13 @@ CAUSES: dict[str, tuple[str, str, bool]] = {
         False,
     ),
     "not_subscribed": _cause_text(
-        "{subscribers}/{expected} Open WebUI processes are subscribed to the Socket.IO channel "
-        "'socketio' in Valkey",
+        "Valkey counts {subscribers} subscribers on the Socket.IO channel 'socketio', fewer than the "
+        "{expected} Open WebUI containers checked",
+        "{fix}",
+        True,
+    ),
+    "container_not_subscribed": _cause_text(
+        "Open WebUI container '{container}' is connected to Valkey but holds no pub/sub subscription",
         "{fix}",
         True,
     ),
@@ -240,8 +245,8 @@ CAUSES: dict[str, tuple[str, str, bool]] = {
     ),
     "log_line_missing": _cause_text(
         "'{line}' was not printed by '{container}' since its start at {started_at}",
-        "Open WebUI 0.6 and later do not print it even at GLOBAL_LOG_LEVEL=DEBUG; rely on the "
-        "Valkey-side checks (require: [ping, valkey_side, websocket]).",
+        "Open WebUI 0.12.4 does not print it even at GLOBAL_LOG_LEVEL=DEBUG; rely on the Valkey-side "
+        "checks (require: [ping, valkey_side, websocket]).",
         False,
     ),
     "valkey_errors_in_log": _cause_text(
@@ -457,6 +462,11 @@ def client_ip(client: dict[str, str]) -> str:
     addr = client.get("addr", "")
     host = addr.rsplit(":", 1)[0] if ":" in addr else addr
     return host.strip("[]")
+
+
+def is_subscriber(client: dict[str, str]) -> bool:
+    """Whether a CLIENT LIST entry is a pub/sub connection (flag P, or sub= above zero)."""
+    return "P" in client.get("flags", "") or client.get("sub", "0") not in ("0", "")
 
 
 def parse_numsub(text: str) -> dict[str, int]:

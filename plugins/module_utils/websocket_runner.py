@@ -28,6 +28,7 @@ from ansible_collections.owui.realtime.plugins.module_utils.websocket_check impo
     container_addresses,
     docker_since,
     env_to_dict,
+    is_subscriber,
     mask_url,
     open_webui_settings,
     parse_redis_url,
@@ -260,27 +261,34 @@ def _valkey_side(settings: Settings, probe: Any, ping: dict[str, Any], container
         return check_entry("failed", required, f"Valkey error: {exc}", evidence, [item], timer())
     expected = len(settings.open_webui_containers)
     evidence.update(subscribers=subscribers, expected_subscribers=expected, keys=keys, keys_in_other_dbs=other_dbs)
+    if handshake_done:
+        fix = ("Open WebUI's Socket.IO server is not subscribed to this Valkey although a client connected: "
+               "check WEBSOCKET_MANAGER, WEBSOCKET_REDIS_URL (host, credentials, db) and the Open WebUI log.")
+    else:
+        fix = ("python-socketio may subscribe only once its first Socket.IO client has connected: give "
+               "open_webui_url (or publish port 8080) so the check opens one.")
     if subscribers < expected:
-        if handshake_done:
-            fix = ("The Socket.IO server of Open WebUI subscribes when its first client connects; a handshake "
-                   "was made, so Open WebUI is not subscribed to this Valkey: check WEBSOCKET_MANAGER, "
-                   "WEBSOCKET_REDIS_URL (host, credentials, db) and the Open WebUI log.")
-        else:
-            fix = ("python-socketio subscribes an Open WebUI process only when its first Socket.IO client "
-                   "connects: give open_webui_url (or publish port 8080) so the check opens one.")
         item = cause("not_subscribed", "valkey_side", subscribers=subscribers, expected=expected, fix=fix)
         item["transient"] = handshake_done
         causes.append(item)
     connected: dict[str, Any] = {}
+    subscribed = 0
     for name in settings.open_webui_containers:
         addresses = (containers.get(name) or {}).get("addresses") or []
         mine = [c for c in clients if client_ip(c) in addresses]
         connected[name] = [
-            {"addr": c.get("addr"), "db": c.get("db"), "cmd": c.get("cmd"), "name": c.get("name") or None} for c in mine
+            {"addr": c.get("addr"), "db": c.get("db"), "cmd": c.get("cmd"), "subscriber": is_subscriber(c)}
+            for c in mine
         ]
         if not mine:
             causes.append(cause("no_client_connection", "valkey_side", container=name,
                                 addresses=", ".join(addresses) or "no address"))
+        elif not any(is_subscriber(c) for c in mine):
+            item = cause("container_not_subscribed", "valkey_side", container=name, fix=fix)
+            item["transient"] = handshake_done
+            causes.append(item)
+        else:
+            subscribed += 1
     evidence["clients"] = connected
     if keys == 0:
         if other_dbs:
@@ -290,8 +298,9 @@ def _valkey_side(settings: Settings, probe: Any, ping: dict[str, Any], container
         else:
             causes.append(cause("no_keys", "valkey_side", key_prefix=settings.key_prefix, db=settings.valkey_db))
     with_clients = sum(1 for value in connected.values() if value)
-    detail = (f"{subscribers}/{expected} subscribed to {SOCKETIO_CHANNEL}; {with_clients}/{expected} clients connected; "
-              f"{keys} keys under {settings.key_prefix}: in db {settings.valkey_db}")
+    detail = (f"{subscribed}/{expected} subscribed to {SOCKETIO_CHANNEL} ({subscribers} subscribers in all); "
+              f"{with_clients}/{expected} clients connected; {keys} keys under {settings.key_prefix}: in db "
+              f"{settings.valkey_db}")
     return check_entry("failed" if causes else "ok", required, detail, evidence, causes, timer())
 
 

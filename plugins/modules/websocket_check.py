@@ -26,15 +26,15 @@ description:
     to C(/ws/socket.io) succeeds at O(open_webui_url) and at the published port of each Open WebUI
     container. It fails when Open WebUI runs with E(ENABLE_WEBSOCKET_SUPPORT=false).
   - C(valkey_side) - in Valkey, C(PUBSUB NUMSUB socketio) counts at least one subscriber per Open
-    WebUI container, C(CLIENT LIST) has a connection from each Open WebUI container's address,
-    and keys exist under O(key_prefix)C(:) in O(valkey_db). When there are none there but some in
+    WebUI container, C(CLIENT LIST) has connections from each Open WebUI container's address, one
+    of them a pub/sub subscriber, and keys exist under O(key_prefix)C(:) in O(valkey_db). When there are none there but some in
     another db, the module says the check points at another db than Open WebUI uses.
   - C(log_line) - the guide's proof line C(Using Redis to manage websockets.) was printed since
     the container's B(current) start (a line from an earlier start does not count), in plain,
-    loguru or JSON log format. Open WebUI 0.6 and later never print it, so it is not required
+    loguru or JSON log format. Open WebUI 0.12.4 does not print it, so it is not required
     by default; it is reported either way.
-  - Runs the checks in that order, because Open WebUI subscribes to the C(socketio) channel only
-    after its first Socket.IO client connected, and repeats them every O(interval) seconds until
+  - Runs the checks in that order, because python-socketio may subscribe to the C(socketio)
+    channel only after its first Socket.IO client connected, and repeats them every O(interval) seconds until
     the required ones pass, until one fails for a reason waiting cannot change (wrong password,
     wrong environment, stopped container ...), or until O(wait_timeout) runs out.
   - Every failure comes with named causes (for example C(wrongpass), C(protected_mode),
@@ -200,7 +200,7 @@ msg:
   description: One line; on success the evidence, on failure the first causes.
   returned: always
   type: str
-  sample: "Open WebUI uses Valkey for websockets: PONG; 1/1 subscribed to socketio; 1/1 clients connected; 3 keys under open-webui: in db 1; websocket handshake ok"
+  sample: "Open WebUI uses Valkey for websockets: PONG; 1/1 subscribed to socketio (1 subscribers in all); 1/1 clients connected; 2 keys under open-webui: in db 1; websocket handshake ok"
 checks:
   description:
     - One entry per check, C(ping), C(open_webui), C(websocket), C(valkey_side) and C(log_line),
@@ -218,13 +218,14 @@ checks:
     detail:
       description: What the check saw, in one line.
       type: str
-      sample: 1/1 subscribed to socketio; 1/1 clients connected; 3 keys under open-webui in db 1
+      sample: "1/1 subscribed to socketio (1 subscribers in all); 1/1 clients connected; 2 keys under open-webui: in db 1"
     evidence:
       description:
         - Raw findings. C(ping) - C(reply), C(via), C(credentials). C(open_webui) - per container
           its state, addresses, published URL and websocket settings (URL password masked).
           C(websocket) - per URL C(ok), C(sid), C(transport) or C(error). C(valkey_side) -
-          C(subscribers), C(expected_subscribers), C(clients) per container, C(keys),
+          C(subscribers), C(expected_subscribers), C(clients) per container (C(addr), C(db), C(cmd),
+          C(subscriber)), C(keys),
           C(keys_in_other_dbs). C(log_line) - per container C(found), C(line), C(since),
           C(lines_scanned), C(older_lines_ignored), C(fallback), C(valkey_errors).
       type: dict
@@ -250,6 +251,7 @@ causes:
           C(container_not_running), C(manager_not_redis), C(redis_url_missing),
           C(redis_url_invalid), C(loopback_url), C(websocket_disabled), C(db_mismatch),
           C(prefix_mismatch), C(in_memory_fallback), C(handshake_failed), C(no_websocket_url), C(not_subscribed),
+          C(container_not_subscribed),
           C(no_client_connection), C(no_keys), C(other_db), C(log_line_missing),
           C(valkey_errors_in_log).
       type: str
@@ -323,12 +325,12 @@ from ansible_collections.owui.realtime.plugins.module_utils.websocket_runner imp
 
 def main() -> None:
     argument_spec = {
-        "valkey_container": {"type": "str", "default": "redis-valkey"},
-        "valkey_port": {"type": "int"},
-        "valkey_url": {"type": "str"},
-        "valkey_username": {"type": "str"},
+        "valkey_container": {"type": "str", "default": "redis-valkey", "no_log": False},
+        "valkey_port": {"type": "int", "no_log": False},
+        "valkey_url": {"type": "str", "no_log": False},
+        "valkey_username": {"type": "str", "no_log": False},
         "valkey_password": {"type": "str", "no_log": True},
-        "valkey_db": {"type": "int", "default": 1},
+        "valkey_db": {"type": "int", "default": 1, "no_log": False},
         "open_webui_containers": {"type": "list", "elements": "str", "default": ["open-webui"]},
         "open_webui_url": {"type": "str"},
         "open_webui_port": {"type": "int", "default": 8080},

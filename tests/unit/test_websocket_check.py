@@ -215,6 +215,12 @@ def test_parse_client_list_and_peer_addresses():
     assert clients[0]["name"] == ""
 
 
+def test_is_subscriber_spots_pub_sub_connections():
+    clients = wc.parse_client_list(CLIENT_LIST)
+    assert [wc.is_subscriber(c) for c in clients] == [False, True, False]
+    assert wc.is_subscriber({"flags": "N", "sub": "2"}) is True
+
+
 def test_parse_numsub():
     assert wc.parse_numsub("socketio\n2\n") == {"socketio": 2}
     assert wc.parse_numsub("socketio\n0\n") == {"socketio": 0}
