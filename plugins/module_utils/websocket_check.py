@@ -708,11 +708,11 @@ def worth_waiting(checks: dict[str, dict[str, Any]]) -> bool:
     return True
 
 
-def all_causes(checks: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+def all_causes(checks: dict[str, dict[str, Any]], required_only: bool = False) -> list[dict[str, Any]]:
     """Causes of failing checks, required ones first, without repeating a message."""
     seen = set()
     ordered = []
-    for want_required in (True, False):
+    for want_required in (True,) if required_only else (True, False):
         for name in CHECK_NAMES:
             entry = checks.get(name)
             if not entry or entry["status"] != "failed" or entry["required"] != want_required:

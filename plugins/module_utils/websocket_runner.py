@@ -390,7 +390,8 @@ def run(settings: Settings, probes: Probes, secrets: list[str] | None = None,
         if not worth_waiting(checks) or time.monotonic() + settings.interval >= deadline:
             break
         sleep(settings.interval)
-    causes = all_causes(checks)
+    # The result's causes explain the verdict; a check that was not required keeps its own.
+    causes = all_causes(checks, required_only=True)
     return {
         "checks": checks,
         "causes": [{key: item[key] for key in ("id", "check", "message", "fix")} for item in causes],

@@ -237,7 +237,9 @@ checks:
       description: Seconds the check took in the last round.
       type: float
 causes:
-  description: Named causes of the failing checks, required checks first.
+  description:
+    - Named causes of the failing required checks, the likeliest first; empty on success.
+    - Checks that were not required keep theirs in RV(checks).
   returned: always
   type: list
   elements: dict

@@ -1,7 +1,7 @@
 """owui.realtime.websocket_check against real Valkey and Open WebUI containers.
 
 One module-scoped stack serves every case, because each Open WebUI start costs ~15 s:
-  valkey  Valkey with a password, network alias `redis`
+  valkey  Valkey with a password, network alias `redis`, port published on 127.0.0.1
   good    the guide's setup: WEBSOCKET_MANAGER=redis, WEBSOCKET_REDIS_URL=redis://:pw@redis:6379/1
   stale   WEBSOCKET_MANAGER unset; its first start only printed the guide's proof line and exited,
           so the line sits in its log from an earlier start
@@ -76,8 +76,10 @@ def stack(docker_client, require_image):
     stack = Stack(scratch)
     try:
         network = scratch.network("net").name
+        stack.ports["valkey"] = free_port()
         valkey = scratch.container("valkey", VALKEY_IMAGE, network=network, aliases=["redis"],
-                                   command=["valkey-server", "--requirepass", PASSWORD])
+                                   command=["valkey-server", "--requirepass", PASSWORD],
+                                   ports={"6379/tcp": ("127.0.0.1", stack.ports["valkey"])})
         stack.names["valkey"] = valkey.name
         good_url = f"redis://:{PASSWORD}@redis:6379/1"
         base = {"WEBUI_SECRET_KEY": "owui-it-wsc-secret", "ENABLE_WEBSOCKET_SUPPORT": "true"}
@@ -175,6 +177,17 @@ def test_credentials_come_from_open_webuis_url_when_not_given(stack):
     assert not result.get("failed"), show(result)
     assert result["valkey"]["credentials"] == f"WEBSOCKET_REDIS_URL of '{stack.names['good']}'"
     assert "redis://:********@redis:6379/1" in json.dumps(result["checks"]["open_webui"])
+
+
+def test_valkey_url_uses_redis_py_and_reaches_the_same_verdict(stack):
+    args = common(stack, valkey_url=f"redis://:{PASSWORD}@127.0.0.1:{stack.ports['valkey']}")
+    del args["valkey_password"], args["valkey_container"]
+    result, _ = run_check(**args)
+    assert not result.get("failed"), show(result)
+    assert result["valkey"]["via"] == f"redis-py to redis://:********@127.0.0.1:{stack.ports['valkey']}"
+    assert result["checks"]["valkey_side"]["evidence"]["clients"][stack.names["good"]]
+    wrong, _ = run_check(**dict(args, valkey_password="not-the-password"))
+    assert cause_ids(wrong)[0] == "wrongpass", show(wrong)
 
 
 def test_check_mode_runs_the_same_checks(stack):

@@ -425,6 +425,7 @@ def test_all_causes_puts_required_checks_first_and_drops_repeats():
     b = wc.cause("log_line_missing", "log_line", line="x", container="o", started_at="t")
     checks = {"log_line": failed(b, required=False), "valkey_side": failed(a, a)}
     assert [c["id"] for c in wc.all_causes(checks)] == ["no_keys", "log_line_missing"]
+    assert [c["id"] for c in wc.all_causes(checks, required_only=True)] == ["no_keys"]
 
 
 def test_every_cause_template_formats():

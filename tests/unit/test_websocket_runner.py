@@ -1,0 +1,147 @@
+"""The order of the checks and the polling, fed with recorded engine answers: `docker inspect`
+documents, valkey-cli output and handshake results as the real probes return them."""
+
+from __future__ import annotations
+
+import copy
+
+from ansible_collections.owui.realtime.plugins.module_utils.websocket_runner import (
+    Probes,
+    Settings,
+    run,
+)
+
+URL_PASSWORD = "from-the-url"
+
+OPEN_WEBUI = {
+    "Id": "a1",
+    "State": {"Status": "running", "Running": True, "Paused": False, "StartedAt": "2026-11-27T05:58:34.377790765Z",
+              "Health": {"Status": "healthy"}},
+    "Config": {"Tty": False, "Env": [
+        "ENABLE_WEBSOCKET_SUPPORT=true",
+        "WEBSOCKET_MANAGER=redis",
+        f"WEBSOCKET_REDIS_URL=redis://:{URL_PASSWORD}@redis:6379/1",
+    ]},
+    "NetworkSettings": {
+        "Ports": {"8080/tcp": [{"HostIp": "127.0.0.1", "HostPort": "13000"}]},
+        "Networks": {"openwebui-network": {"IPAddress": "172.25.0.3", "GlobalIPv6Address": ""}},
+    },
+}
+VALKEY = {
+    "Id": "v1",
+    "State": {"Status": "running", "Running": True, "Paused": False, "StartedAt": "2026-11-27T05:58:30Z"},
+    "Config": {"Tty": False, "Env": []},
+    "NetworkSettings": {"Networks": {"openwebui-network": {"IPAddress": "172.25.0.2"}}},
+}
+# valkey-cli --raw output recorded from Valkey 8.1 next to a healthy Open WebUI 0.12.4.
+CLIENT_LIST = (
+    "id=2 addr=172.25.0.3:55822 laddr=172.25.0.2:6379 fd=10 name= age=9 idle=0 flags=N db=1 sub=0 psub=0 cmd=hexists\n"
+    "id=3 addr=172.25.0.3:55828 laddr=172.25.0.2:6379 fd=11 name= age=9 idle=9 flags=P db=1 sub=1 psub=0 cmd=subscribe\n"
+    "id=8 addr=127.0.0.1:59586 laddr=127.0.0.1:6379 fd=13 name= age=0 idle=0 flags=N db=0 sub=0 psub=0 cmd=client|list\n"
+)
+VALKEY_CLI = {
+    "PING": (0, "PONG\n", ""),
+    "NUMSUB": (0, "socketio\n1\n", ""),
+    "LIST": (0, CLIENT_LIST, ""),
+    "keyspace": (0, "# Keyspace\r\ndb1:keys=2,expires=2,avg_ttl=56848\r\n", ""),
+    "--scan": (0, "open-webui:usage_cleanup_lock\nopen-webui:session_cleanup_lock\n", ""),
+}
+
+
+class World:
+    """Recorded answers; what a test changes here is the input, not the runner."""
+
+    def __init__(self) -> None:
+        self.containers = {"open-webui": copy.deepcopy(OPEN_WEBUI), "redis-valkey": copy.deepcopy(VALKEY)}
+        self.cli = dict(VALKEY_CLI)
+        self.handshakes = [{"ok": True, "sid": "abc", "transport": "websocket"}]
+        self.execs: list[dict] = []
+        self.secrets: list[str] = []
+
+    def exec_run(self, container, argv, env):
+        self.execs.append({"argv": argv, "env": env})
+        key = next(k for k in self.cli if k in argv)
+        return self.cli[key]
+
+    def handshake(self, url, timeout):
+        return self.handshakes.pop(0) if len(self.handshakes) > 1 else self.handshakes[0]
+
+    def probes(self) -> Probes:
+        return Probes(
+            inspect=lambda name: self.containers.get(name),
+            logs=lambda inspect, since: "2026-11-27T05:58:40Z INFO:     Application startup complete.\n",
+            exec_run=self.exec_run,
+            handshake=self.handshake,
+            register_secret=self.secrets.append,
+        )
+
+
+def check(world: World, **settings) -> dict:
+    return run(Settings(open_webui_url="http://127.0.0.1:13000", **settings), world.probes(), sleep=lambda s: None)
+
+
+def test_a_healthy_stack_passes_in_one_round():
+    result = check(World(), valkey_password="admin-pw")
+    assert result["failed"] is False
+    assert result["attempts"] == 1
+    assert result["msg"] == (
+        "Open WebUI uses Valkey for websockets: PONG; 1/1 subscribed to socketio (1 subscribers in all); "
+        "1/1 clients connected; 2 keys under open-webui: in db 1; websocket handshake ok"
+    )
+
+
+def test_credentials_come_from_the_containers_url_and_stay_secret():
+    world = World()
+    result = check(world)
+    assert result["failed"] is False
+    assert result["valkey"]["credentials"] == "WEBSOCKET_REDIS_URL of 'open-webui'"
+    assert world.execs[0]["env"] == {"REDISCLI_AUTH": URL_PASSWORD}
+    assert URL_PASSWORD in world.secrets
+    assert URL_PASSWORD not in repr(result)
+
+
+def test_waits_while_open_webui_is_still_starting():
+    world = World()
+    world.handshakes = [{"ok": False, "error": "Connection error (Connection refused)"},
+                        {"ok": True, "sid": "abc", "transport": "websocket"}]
+    result = check(world, valkey_password="admin-pw", interval=1)
+    assert result["failed"] is False
+    assert result["attempts"] == 2
+
+
+def test_a_configuration_fact_is_not_waited_on():
+    world = World()
+    world.containers["open-webui"]["Config"]["Env"].remove("WEBSOCKET_MANAGER=redis")
+    result = check(world, valkey_password="admin-pw", wait_timeout=60)
+    assert result["failed"] is True
+    assert result["attempts"] == 1
+    assert result["causes"][0]["id"] == "manager_not_redis"
+
+
+def test_another_containers_subscription_does_not_count_for_this_one():
+    world = World()
+    # NUMSUB still 1 (some other Open WebUI), but this container holds no pub/sub connection.
+    world.cli["LIST"] = (0, CLIENT_LIST.replace("flags=P db=1 sub=1", "flags=N db=1 sub=0"), "")
+    result = check(world, valkey_password="admin-pw", wait_timeout=0)
+    assert result["failed"] is True
+    assert [c["id"] for c in result["causes"]] == ["container_not_subscribed"]
+
+
+def test_no_url_to_handshake_is_named_when_the_websocket_is_required():
+    world = World()
+    world.containers["open-webui"]["NetworkSettings"]["Ports"] = {}
+    result = run(Settings(valkey_password="admin-pw"), world.probes(), sleep=lambda s: None)
+    assert result["failed"] is True
+    assert result["causes"][0]["id"] == "no_websocket_url"
+    skipped = run(Settings(valkey_password="admin-pw", require=["ping", "valkey_side"]), world.probes())
+    assert skipped["failed"] is False
+    assert skipped["checks"]["websocket"]["status"] == "skipped"
+
+
+def test_a_stopped_valkey_is_named_and_the_valkey_side_is_not_run():
+    world = World()
+    world.containers["redis-valkey"]["State"].update(Status="exited", Running=False, ExitCode=0)
+    result = check(world, valkey_password="admin-pw")
+    assert result["failed"] is True
+    assert result["causes"][0]["id"] == "valkey_container_not_running"
+    assert not any("NUMSUB" in e["argv"] for e in world.execs)
