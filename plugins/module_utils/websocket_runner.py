@@ -336,7 +336,8 @@ def _log_line(settings: Settings, probes: Probes, containers: dict[str, Any], re
             hints.append(hint)
     found = sum(1 for value in evidence.values() if value.get("found"))
     detail = f"'Using Redis to manage websockets.' printed since start by {found}/{len(settings.open_webui_containers)}"
-    entry = check_entry("failed" if causes else "ok", required, detail, evidence, causes, timer())
+    status = "skipped" if not settings.open_webui_containers else "failed" if causes else "ok"
+    entry = check_entry(status, required, detail, evidence, causes, timer())
     return entry, fallback, hints
 
 
