@@ -254,5 +254,6 @@ cmd_list() {
 case "${1:-}" in
   build) shift; cmd_build "$@" ;;
   list) cmd_list ;;
+  env) printf 'export OWUI_TEST_VALKEY_IMAGE=%s\nexport OWUI_TEST_OPEN_WEBUI_IMAGE=%s\n' "${IMAGE[valkey]}" "${IMAGE[open-webui]}" ;;
   *) die "usage: $0 build [${IMAGES[*]}] | list" ;;
 esac

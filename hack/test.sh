@@ -4,6 +4,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 scenarios=${SCENARIOS:-$(find molecule -mindepth 2 -maxdepth 2 -name molecule.yml -printf '%h\n' | xargs -n1 basename | sort)}
+eval "$(hack/images.sh env)"
 step() { printf '\n== %s\n' "$*"; }
 
 step "lint: ruff"
