@@ -53,7 +53,7 @@ test: setup ## Run every test: lint, unit, molecule scenarios, integration
 	@hack/test.sh
 
 lint: venv ## ansible-lint (production profile) and ruff
-	@ruff check plugins tests hack
+	@ruff check plugins tests hack molecule
 	@ansible-lint --profile production
 
 unit: venv ## Unit tests (no Docker)

@@ -8,7 +8,7 @@ eval "$(hack/images.sh env)"
 step() { printf '\n== %s\n' "$*"; }
 
 step "lint: ruff"
-ruff check plugins tests hack
+ruff check plugins tests hack molecule
 step "lint: ansible-lint (production profile)"
 ansible-lint --profile production
 step "changelog fragments"

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 import struct
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 _HEADER = 8
 
@@ -26,7 +26,7 @@ def started_at_epoch(started_at: str) -> int:
     if not started_at or started_at.startswith("0001-"):
         return 0
     stamp = started_at.rstrip("Z").split(".")[0]
-    return int(datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%S").replace(tzinfo=timezone.utc).timestamp())
+    return int(datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%S").replace(tzinfo=UTC).timestamp())
 
 
 def read_log(client, container: dict, tail: int | None = None, since_start: bool = False) -> list[str]:

@@ -59,7 +59,7 @@ def handshake(url: str, timeout: float) -> dict[str, Any]:
             wait_timeout=max(1, int(timeout)),
         )
         return {"ok": True, "sid": client.get_sid(), "transport": client.transport()}
-    except Exception as exc:  # noqa: BLE001 - any failure is the answer we report
+    except Exception as exc:
         said = [line for line in collect.lines if line and "Attempting" not in line][-3:]
         error = str(exc) or type(exc).__name__
         if said:

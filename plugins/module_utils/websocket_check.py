@@ -473,7 +473,7 @@ def parse_numsub(text: str) -> dict[str, int]:
     """Parse PUBSUB NUMSUB as printed by valkey-cli --raw: channel and count on alternate lines."""
     lines = [line.strip() for line in text.splitlines() if line.strip()]
     result: dict[str, int] = {}
-    for channel, count in zip(lines[0::2], lines[1::2]):
+    for channel, count in zip(lines[0::2], lines[1::2], strict=False):
         result[channel] = int(count)
     return result
 
@@ -641,18 +641,10 @@ def scan_log(text: str, started_at: str | None, secrets: tuple[str, ...] = ()) -
 
 
 _LOG_ERROR_NEEDLES = (
-    "NOAUTH",
-    "WRONGPASS",
-    "NOPERM",
-    "MISCONF",
-    "DENIED Redis",
-    "DENIED Valkey",
-    "protected mode",
-    "invalid username-password pair",
-    "Authentication required",
-    "Name or service not known",
-    "Temporary failure in name resolution",
-) + SOCKETIO_REDIS_MARKERS
+    "NOAUTH", "WRONGPASS", "NOPERM", "MISCONF", "DENIED Redis", "DENIED Valkey", "protected mode",
+    "invalid username-password pair", "Authentication required", "Name or service not known",
+    "Temporary failure in name resolution", *SOCKETIO_REDIS_MARKERS,
+)
 
 
 def _mentions_valkey_error(content: str) -> bool:

@@ -61,11 +61,12 @@ lines:
   sample: ["1:M 27 Nov 2026 06:00:00.000 * Ready to accept connections tcp"]
 """
 
+from ansible_collections.community.docker.plugins.module_utils._api.errors import DockerException
 from ansible_collections.community.docker.plugins.module_utils.common_api import (
     AnsibleDockerClient,
     RequestException,
 )
-from ansible_collections.community.docker.plugins.module_utils._api.errors import DockerException
+
 from ansible_collections.owui.realtime.plugins.module_utils.container_logs import read_log
 
 

@@ -305,6 +305,7 @@ from ansible_collections.community.docker.plugins.module_utils.common_api import
     AnsibleDockerClient,
     RequestException,
 )
+
 from ansible_collections.owui.realtime.plugins.module_utils import (
     socketio_probe,
     valkey_probe,

@@ -15,7 +15,7 @@ INVENTORY = ROOT / "tests" / "inventory" / "localhost.yml"
 VALKEY_IMAGE = os.environ.get("OWUI_TEST_VALKEY_IMAGE", "localhost/owui-test/valkey:8.1")
 OPEN_WEBUI_IMAGE = os.environ.get("OWUI_TEST_OPEN_WEBUI_IMAGE", "localhost/owui-test/open-webui:0.12.4")
 _RECAP = re.compile(r"^(?P<host>\S+)\s+:\s+ok=(?P<ok>\d+)\s+changed=(?P<changed>\d+)\s+unreachable=(?P<unreachable>\d+)"
-                    r"\s+failed=(?P<failed>\d+)", re.M)
+                    r"\s+failed=(?P<failed>\d+)", re.MULTILINE)
 
 
 @dataclass

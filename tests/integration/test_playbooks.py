@@ -8,7 +8,6 @@ from pathlib import Path
 import docker
 import pytest
 import requests
-
 from playbook import run_playbook, stack_vars, unique_prefix
 
 pytestmark = pytest.mark.integration
@@ -101,7 +100,7 @@ def test_check_mode_on_an_empty_host_reports_changes_without_failing(engine, sta
 
 
 def _valkey_cli(container, admin_password: str, *args: str) -> str:
-    code, out = container.exec_run(["valkey-cli", "--no-auth-warning", *args],
+    _, out = container.exec_run(["valkey-cli", "--no-auth-warning", *args],
                                    environment={"REDISCLI_AUTH": admin_password})
     return out.decode().strip()
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 from ansible.errors import AnsibleFilterError
+
 from ansible_collections.owui.realtime.plugins.filter.valkey_url import is_loopback, valkey_url
 from ansible_collections.owui.realtime.plugins.test.image_reference import image_reference
 

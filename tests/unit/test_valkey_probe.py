@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import pytest
+
 from ansible_collections.owui.realtime.plugins.module_utils.docker_probe import (
     ExecFailed,
 )

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 import pytest
+
 from ansible_collections.owui.realtime.plugins.module_utils import websocket_check as wc
 
 # ------------------------------------------------------------------------------------------

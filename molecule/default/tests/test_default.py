@@ -112,14 +112,14 @@ def test_valkey_answers_its_alias_on_the_network(valkey, hostvars):
 
 
 def test_valkey_runs_the_guides_snapshot_rule(valkey):
-    code, out = valkey.exec_run(["valkey-cli", "--no-auth-warning", "--user", "healthcheck", "--pass", "x", "ping"])
+    _, out = valkey.exec_run(["valkey-cli", "--no-auth-warning", "--user", "healthcheck", "--pass", "x", "ping"])
     assert out.strip() == b"PONG"
-    code, out = valkey.exec_run(["sh", "-c", "cat /etc/valkey/valkey.conf"])
+    _, out = valkey.exec_run(["sh", "-c", "cat /etc/valkey/valkey.conf"])
     assert b"save 30 1" in out
 
 
 def test_unauthenticated_clients_are_refused(valkey):
-    code, out = valkey.exec_run(["valkey-cli", "get", "anything"])
+    _code, out = valkey.exec_run(["valkey-cli", "get", "anything"])
     assert b"NOAUTH" in out, out
 
 
