@@ -66,7 +66,8 @@ integration: setup ## Integration tests against real containers
 	@pytest -q -m integration tests/integration
 
 bench: setup ## Measure deploy and check times against docker compose (medians)
-	@python hack/bench.py
+	@command -v docker-compose >/dev/null || apt-get install -y -qq docker-compose >/dev/null 2>&1 || true
+	@eval "$$(hack/images.sh env)" && python hack/bench.py
 
 changelog: venv ## Check the changelog fragments and render CHANGELOG.rst
 	@antsibull-changelog lint
