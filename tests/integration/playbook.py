@@ -57,10 +57,12 @@ def unique_prefix(kind: str) -> str:
 
 
 def run_playbook(name: str, extra_vars: dict, *, check: bool = False, env: dict | None = None,
-                 timeout: int = 900) -> Run:
+                 timeout: int = 900, verbosity: int = 0) -> Run:
     cmd = ["ansible-playbook", "-i", str(INVENTORY), f"owui.realtime.{name}", "-e", json.dumps(extra_vars)]
     if check:
         cmd.append("--check")
+    if verbosity:
+        cmd.append("-" + "v" * verbosity)
     full_env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_NOCOLOR="1",
                     ANSIBLE_COLLECTIONS_PATH=str(ROOT / ".cache" / "collections"), **(env or {}))
     proc = subprocess.run(cmd, cwd=ROOT, env=full_env, capture_output=True, text=True, timeout=timeout, check=False)

@@ -111,9 +111,15 @@ def test_redeploys_recreate_only_what_changed_and_keep_the_data(engine, stack, t
     assert first.returncode == 0, first.output[-5000:]
     assert leftovers(engine, prefix), "the deploy created nothing under the test's prefix"
 
-    # Deployed: a second run and a check-mode run change nothing.
-    again = run_playbook("deploy", extra)
+    # Deployed: a second run (at -vvv) and a check-mode run change nothing, and no secret is printed.
+    again = run_playbook("deploy", extra, verbosity=3)
     assert again.returncode == 0 and again.changed == 0, again.output[-5000:]
+    credentials = tmp_path / "credentials"
+    secrets = {f.name: f.read_text().split()[0] for f in credentials.iterdir()}
+    assert set(secrets) == {"valkey-admin.password", "valkey-open-webui.password", "webui-secret-key"}
+    assert "ESTABLISH LOCAL CONNECTION" in again.output  # the run really was verbose
+    for name, secret in secrets.items():
+        assert secret not in again.output, f"{name} appears in ansible-playbook -vvv output"
     checked = run_playbook("deploy", extra, check=True)
     assert checked.returncode == 0 and checked.changed == 0, checked.output[-5000:]
 

@@ -164,3 +164,20 @@ def test_websocket_check_proves_valkey_is_the_manager(host, hostvars, secrets):
     assert not result.get("failed"), result.get("msg")
     for name in ("ping", "valkey_side", "websocket"):
         assert result["checks"][name]["status"] == "ok", result["checks"][name]
+
+
+def _as_open_webui(valkey, secrets, *command):
+    _, out = valkey.exec_run(["valkey-cli", "--no-auth-warning", "--user", "open-webui", *command],
+                             environment={"REDISCLI_AUTH": secrets["valkey_open_webui"]})
+    return out.decode().strip()
+
+
+def test_open_webuis_valkey_user_is_confined_to_its_prefix(valkey, secrets):
+    # The same user may use its own keys: proves the refusals below are about the rules, not the login.
+    assert _as_open_webui(valkey, secrets, "SET", "open-webui:confinement-probe", "1") == "OK"
+    assert _as_open_webui(valkey, secrets, "DEL", "open-webui:confinement-probe") == "1"
+    assert "NOPERM" in _as_open_webui(valkey, secrets, "FLUSHALL")
+    assert "NOPERM" in _as_open_webui(valkey, secrets, "CONFIG", "GET", "save")
+    assert "NOPERM" in _as_open_webui(valkey, secrets, "SET", "elsewhere:key", "1")
+    assert "NOPERM" in _as_open_webui(valkey, secrets, "GET", "elsewhere:key")
+    assert "NOPERM" in _as_open_webui(valkey, secrets, "PUBLISH", "another-channel", "x")
