@@ -4,10 +4,11 @@
 
 from __future__ import annotations
 
-from ipaddress import ip_address
 from urllib.parse import quote
 
 from ansible.errors import AnsibleFilterError
+
+from ansible_collections.owui.realtime.plugins.module_utils.websocket_check import is_loopback
 
 DOCUMENTATION = r"""
 name: valkey_url
@@ -60,20 +61,6 @@ _value:
   description: The URL, for example C(redis://open-webui:s%40cret@redis:6379/1).
   type: str
 """
-
-LOOPBACK_NAMES = {"localhost", "localhost.localdomain", "ip6-localhost", "ip6-loopback"}
-
-
-def is_loopback(host: str) -> bool:
-    """Tell whether a host names the local machine (the container itself, inside a container)."""
-    name = host.strip("[]").lower()
-    if name in LOOPBACK_NAMES or name.endswith(".localhost"):
-        return True
-    try:
-        return ip_address(name).is_loopback
-    except ValueError:
-        return False
-
 
 def valkey_url(parts: dict, db: int = 0) -> str:
     if not isinstance(parts, dict):
