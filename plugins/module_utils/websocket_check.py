@@ -118,6 +118,29 @@ CAUSES: dict[str, tuple[str, str, bool]] = {
         "Raise maxclients or find the client that leaks connections (CLIENT LIST).",
         False,
     ),
+    "tls_mismatch": _cause_text(
+        "The check and Valkey disagree about TLS: {seen} ({target}): {error}",
+        "{fix}",
+        False,
+    ),
+    "tls_certificate": _cause_text(
+        "Valkey's TLS certificate was not accepted ({target}): {error}",
+        "Give valkey_tls_ca_cert the CA certificate that signed Valkey's certificate (the file "
+        "valkey.conf names in tls-ca-cert-file): with valkey_container a path inside that container, "
+        "for example /etc/valkey/tls/ca.crt; with valkey_url a file on the host that runs the "
+        "module, or ssl_ca_certs=... in valkey_url. Without one the system trust store is used, "
+        "which does not know a private CA. 'IP address mismatch' or 'Hostname mismatch' means the "
+        "certificate does not name the host in valkey_url: connect by a name in its "
+        "subjectAltName, or leave valkey_url unset so the check runs valkey-cli in the container.",
+        False,
+    ),
+    "tls_ca_unreadable": _cause_text(
+        "The CA certificate for TLS cannot be used ({target}): {error}",
+        "valkey_tls_ca_cert must name a PEM file with the CA certificate: with valkey_container a "
+        "path inside that container (for example /etc/valkey/tls/ca.crt), with valkey_url a file "
+        "on the host that runs the module.",
+        False,
+    ),
     "name_resolution": _cause_text(
         "The Valkey host name does not resolve: {error}",
         "Open WebUI and Valkey must share a user-defined Docker network, and WEBSOCKET_REDIS_URL must "
@@ -312,7 +335,8 @@ def is_loopback(host: str) -> bool:
 
 
 def parse_redis_url(url: str) -> dict[str, Any]:
-    """Split a redis:// or rediss:// URL into host, port, username, password, db and tls.
+    """Split a redis:// or rediss:// URL into host, port, username, password, db, tls and
+    ca_certs (the ssl_ca_certs query parameter redis-py reads: a CA file on the client's side).
 
     Raises ValueError for what redis-py would not accept either.
     """
@@ -344,6 +368,7 @@ def parse_redis_url(url: str) -> dict[str, Any]:
         "password": unquote(parts.password) if parts.password is not None else None,
         "db": db,
         "tls": scheme == "rediss",
+        "ca_certs": query["ssl_ca_certs"][0] if query.get("ssl_ca_certs") else None,
     }
 
 
@@ -493,38 +518,71 @@ def glob_escape(text: str) -> str:
     return re.sub(r"([\\*?\[\]])", r"\\\1", text)
 
 
+# What the probes print when TLS is half set up. Plaintext against a TLS-only Valkey: the server
+# drops the connection at the first command (valkey-cli "I/O error ... Connection reset by peer",
+# redis-py "Error while reading from ... Connection reset by peer", or "Connection closed by
+# server" through a port Docker publishes). The same words say nothing about TLS when the client
+# spoke TLS, so those rules hold only for a plaintext client. TLS against a plaintext Valkey: the
+# server waits for a command line and never answers the TLS hello; the probes (valkey_probe) turn
+# that hang into their "... got no answer ..." texts.
+TLS_REFUSED_PLAINTEXT = {
+    "seen": "Valkey dropped the plaintext connection at once, as a TLS-only Valkey does",
+    "fix": "Valkey serves TLS only there (port 0, tls-port): set valkey_tls: true and "
+           "valkey_tls_ca_cert, or use rediss:// in valkey_url. Open WebUI needs "
+           "rediss://...?ssl_ca_certs=<CA file in its container> in WEBSOCKET_REDIS_URL as well.",
+}
+TLS_NOT_SERVED = {
+    "seen": "the TLS handshake got no answer, as from a Valkey that speaks plaintext on that port",
+    "fix": "Set valkey_tls: false (redis:// in valkey_url), or point the check at Valkey's tls-port "
+           "(valkey_port); if Valkey should serve TLS, set tls-port, tls-cert-file and tls-key-file "
+           "in valkey.conf, and give Open WebUI a rediss:// URL.",
+}
+
 # Valkey's error codes are upper-case words at the start of a reply; the phrases are what
-# redis-py and the resolver say. Order matters: valkey-cli prints "AUTH failed: WRONGPASS ..."
-# and then the command's own "NOAUTH ...", and the first is the cause.
-_ERROR_RULES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
-    (re.compile(pattern, flags), cause_id)
-    for pattern, flags, cause_id in (
-        (r"\bDENIED\b|protected mode", 0, "protected_mode"),
-        (r"\bWRONGPASS\b|invalid username-password pair|invalid password", re.IGNORECASE, "wrongpass"),
-        (r"called without any password configured", re.IGNORECASE, "auth_not_configured"),
-        (r"\bNOAUTH\b|authentication required", re.IGNORECASE, "noauth"),
-        (r"\bNOPERM\b|no permissions|Redis denied (subscribing|publishing)", re.IGNORECASE, "noperm"),
-        (r"\bMISCONF\b", 0, "misconf"),
-        (r"\bLOADING\b", 0, "loading"),
-        (r"\bREADONLY\b", 0, "readonly"),
-        (r"max number of clients", re.IGNORECASE, "max_clients"),
+# valkey-cli, redis-py, OpenSSL and the resolver say. Order matters: valkey-cli prints "AUTH
+# failed: WRONGPASS ..." and then the command's own "NOAUTH ...", and the first is the cause.
+# The last field says for which client the rule holds: None any, False plaintext, True TLS.
+_ERROR_RULES: tuple[tuple[re.Pattern[str], str, bool | None], ...] = tuple(
+    (re.compile(pattern, flags), cause_id, tls)
+    for pattern, flags, cause_id, tls in (
+        (r"\bDENIED\b|protected mode", 0, "protected_mode", None),
+        (r"\bWRONGPASS\b|invalid username-password pair|invalid password", re.IGNORECASE, "wrongpass", None),
+        (r"called without any password configured", re.IGNORECASE, "auth_not_configured", None),
+        (r"\bNOAUTH\b|authentication required", re.IGNORECASE, "noauth", None),
+        (r"\bNOPERM\b|no permissions|Redis denied (subscribing|publishing)", re.IGNORECASE, "noperm", None),
+        (r"\bMISCONF\b", 0, "misconf", None),
+        (r"\bLOADING\b", 0, "loading", None),
+        (r"\bREADONLY\b", 0, "readonly", None),
+        (r"max number of clients", re.IGNORECASE, "max_clients", None),
+        (r"Invalid CA Certificate File|NO_CERTIFICATE_OR_CRL_FOUND|CA certificate file .* cannot be read",
+         re.IGNORECASE, "tls_ca_unreadable", None),
+        (r"certificate verify failed", re.IGNORECASE, "tls_certificate", None),
+        (r"\bI/O error\b|Connection reset by peer|Connection closed by server", re.IGNORECASE, "tls_mismatch", False),
+        (r"got no answer within \d+s over TLS|TLS handshake got no answer", re.IGNORECASE, "tls_mismatch", True),
         (
             (r"name or service not known|temporary failure in name resolution|nodename nor servname"
              r"|no address associated with hostname|could not resolve"),
             re.IGNORECASE,
             "name_resolution",
+            None,
         ),
-        (r"connection refused", re.IGNORECASE, "connection_refused"),
-        (r"timed out|timeout", re.IGNORECASE, "valkey_timeout"),
+        (r"connection refused", re.IGNORECASE, "connection_refused", None),
+        (r"timed out|timeout", re.IGNORECASE, "valkey_timeout", None),
     )
 )
 
 
-def classify_valkey_error(text: str, check: str, target: str, key_prefix: str = "open-webui") -> dict[str, Any]:
-    """Name the likely cause of an error seen when talking to Valkey."""
+def classify_valkey_error(text: str, check: str, target: str, key_prefix: str = "open-webui",
+                          tls: bool | None = None) -> dict[str, Any]:
+    """Name the likely cause of an error seen when talking to Valkey. `tls` says whether the
+    client used TLS (None: not known, as for a line in Open WebUI's log)."""
     values = {"error": " ".join(text.split()), "target": target, "key_prefix": key_prefix}
-    for pattern, cause_id in _ERROR_RULES:
+    for pattern, cause_id, when in _ERROR_RULES:
+        if when is not None and when is not tls:
+            continue
         if pattern.search(text):
+            if cause_id == "tls_mismatch":
+                values.update(TLS_NOT_SERVED if tls else TLS_REFUSED_PLAINTEXT)
             return cause(cause_id, check, **values)
     return cause("valkey_error", check, **values)
 

@@ -52,6 +52,8 @@ class Settings:
     valkey_password: str | None = None
     valkey_db: int = 1
     valkey_port: int | None = None
+    valkey_tls: bool | None = None
+    valkey_tls_ca_cert: str | None = None
     open_webui_containers: list[str] = field(default_factory=lambda: ["open-webui"])
     open_webui_url: str | None = None
     open_webui_port: int = 8080
@@ -145,8 +147,29 @@ def _inspect_open_webui(settings: Settings, probes: Probes, required: bool) -> t
     return entry, {"containers": containers, "side_causes": side_causes}
 
 
+def _tls_choice(settings: Settings, containers: dict[str, Any], url_tls: bool | None) -> tuple[bool, str]:
+    """Whether to speak TLS to Valkey, and why: given, else valkey_url's scheme, else the way the
+    first Open WebUI container with a readable WEBSOCKET_REDIS_URL speaks to it, else off."""
+    if settings.valkey_tls is not None:
+        return settings.valkey_tls, "given"
+    if url_tls is not None:
+        return url_tls, "valkey_url"
+    for name, item in containers.items():
+        parsed = item.get("parsed_url")
+        if parsed:
+            return parsed["tls"], f"WEBSOCKET_REDIS_URL of '{name}'"
+    return False, "default off"
+
+
+def _tls_facts(facts: dict[str, Any], tls: bool, ca_cert: str | None, settings: Settings) -> None:
+    facts.update(tls=tls, tls_ca_cert=ca_cert)
+    if not tls and settings.valkey_tls_ca_cert:
+        facts["tls_from"] += " (valkey_tls_ca_cert not used)"
+
+
 def _valkey_access(settings: Settings, probes: Probes, containers: dict[str, Any]) -> tuple[Any, dict[str, Any], list[dict[str, Any]]]:
-    """Pick how to reach Valkey and with which credentials; report where they came from."""
+    """Pick how to reach Valkey, with which credentials and whether over TLS; report where each
+    choice came from."""
     username, password = settings.valkey_username, settings.valkey_password
     source = "given" if (username or password) else "none"
     url_port = None
@@ -159,17 +182,26 @@ def _valkey_access(settings: Settings, probes: Probes, containers: dict[str, Any
             username, password = parsed["username"], parsed["password"]
             source = f"WEBSOCKET_REDIS_URL of '{name}'"
     facts: dict[str, Any] = {"credentials": source, "db": settings.valkey_db}
+    timeout = min(10.0, max(1.0, settings.wait_timeout))
     if settings.valkey_url:
         parsed = parse_redis_url(settings.valkey_url)
         if parsed["password"]:
             probes.register_secret(parsed["password"])
         if source == "given" or parsed["username"] or parsed["password"]:
             facts["credentials"] = "given" if source == "given" else "valkey_url"
-        timeout = min(10.0, max(1.0, settings.wait_timeout))
-        probe = probes.make_redis(parsed, mask_url(settings.valkey_url), settings.valkey_db, timeout, username, password)
+        tls, facts["tls_from"] = _tls_choice(settings, containers, parsed["tls"])
+        # A CA file on this host: given, else the URL's ssl_ca_certs.
+        ca_cert = (settings.valkey_tls_ca_cert or parsed["ca_certs"]) if tls else None
+        _tls_facts(facts, tls, ca_cert, settings)
+        probe = probes.make_redis(parsed, mask_url(settings.valkey_url), settings.valkey_db, timeout, username, password,
+                                  tls=tls, ca_cert=ca_cert)
         facts["via"] = probe.describe()
         return probe, facts, []
     port = settings.valkey_port or url_port or 6379
+    # The containers' ssl_ca_certs is a path in Open WebUI's container, of no use in Valkey's.
+    tls, facts["tls_from"] = _tls_choice(settings, containers, None)
+    ca_cert = settings.valkey_tls_ca_cert if tls else None
+    _tls_facts(facts, tls, ca_cert, settings)
     info = probes.inspect(settings.valkey_container)
     facts["container"] = settings.valkey_container
     if info is None:
@@ -179,21 +211,23 @@ def _valkey_access(settings: Settings, probes: Probes, containers: dict[str, Any
         return None, facts, [cause("valkey_container_not_running", "ping", container=settings.valkey_container,
                                    status=state.get("Status", "stopped"), exit_code=state.get("ExitCode"))]
     facts["valkey_networks"] = sorted((info.get("NetworkSettings") or {}).get("Networks") or {})
-    probe = ValkeyViaExec(probes.exec_run, settings.valkey_container, port, settings.valkey_db, username, password)
+    probe = ValkeyViaExec(probes.exec_run, settings.valkey_container, port, settings.valkey_db, username, password,
+                          tls=tls, ca_cert=ca_cert, timeout=timeout)
     facts["via"] = probe.describe()
     return probe, facts, []
 
 
 def _ping(probe: Any, facts: dict[str, Any], early: list[dict[str, Any]], settings: Settings, required: bool) -> dict[str, Any]:
     timer = _Timer()
-    evidence = {key: facts[key] for key in ("via", "container", "credentials", "db") if key in facts}
+    evidence = {key: facts[key] for key in ("via", "container", "credentials", "db", "tls", "tls_from", "tls_ca_cert")
+                if key in facts}
     if probe is None:
         return check_entry("failed", required, early[0]["message"], evidence, early, timer())
     target = facts.get("via", "Valkey")
     try:
         reply = probe.ping()
     except ValkeyError as exc:
-        item = classify_valkey_error(str(exc), "ping", target, settings.key_prefix)
+        item = classify_valkey_error(str(exc), "ping", target, settings.key_prefix, tls=facts.get("tls"))
         return check_entry("failed", required, f"no PONG: {exc}", evidence, [item], timer())
     evidence["reply"] = reply
     if reply != "PONG":
@@ -257,7 +291,7 @@ def _valkey_side(settings: Settings, probe: Any, ping: dict[str, Any], container
                     if found:
                         other_dbs[db] = found
     except ValkeyError as exc:
-        item = classify_valkey_error(str(exc), "valkey_side", target, settings.key_prefix)
+        item = classify_valkey_error(str(exc), "valkey_side", target, settings.key_prefix, tls=getattr(probe, "tls", None))
         return check_entry("failed", required, f"Valkey error: {exc}", evidence, [item], timer())
     expected = len(settings.open_webui_containers)
     evidence.update(subscribers=subscribers, expected_subscribers=expected, keys=keys, keys_in_other_dbs=other_dbs)

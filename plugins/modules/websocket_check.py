@@ -16,7 +16,8 @@ description:
     O(valkey_url), the module runs C(valkey-cli) (or C(redis-cli)) inside O(valkey_container)
     through the Docker API, so Valkey's port need not be published; the password reaches
     C(valkey-cli) only as the E(REDISCLI_AUTH) environment variable of that exec, never on a
-    command line. With O(valkey_url), it connects with redis-py instead.
+    command line. With O(valkey_url), it connects with redis-py instead. Either speaks TLS when
+    O(valkey_tls) says so, or by default the way Open WebUI does (see O(valkey_tls)).
   - C(open_webui) - every container in O(open_webui_containers) exists and runs, and its
     environment (C(docker inspect) Config.Env) has E(WEBSOCKET_MANAGER=redis), websocket support
     enabled, and a E(WEBSOCKET_REDIS_URL) whose host is not a loopback address; its log since the
@@ -38,8 +39,8 @@ description:
     the required ones pass, until one fails for a reason waiting cannot change (wrong password,
     wrong environment, stopped container ...), or until O(wait_timeout) runs out.
   - Every failure comes with named causes (for example C(wrongpass), C(protected_mode),
-    C(manager_not_redis), C(loopback_url), C(in_memory_fallback), C(other_db)), each with
-    what was seen and the fix.
+    C(tls_mismatch), C(tls_certificate), C(manager_not_redis), C(loopback_url),
+    C(in_memory_fallback), C(other_db)), each with what was seen and the fix.
   - Passwords never appear in the result; URL passwords are printed as C(********).
 extends_documentation_fragment:
   - community.docker.docker.api_documentation
@@ -79,6 +80,37 @@ options:
       - A user name and password in the URL are used unless O(valkey_username) or
         O(valkey_password) are given; the password is masked in all output.
       - The db in the URL is ignored; O(valkey_db) decides.
+    type: str
+  valkey_tls:
+    description:
+      - Speak TLS to Valkey - C(valkey-cli --tls) in O(valkey_container), or redis-py with
+        C(ssl=True) to O(valkey_url).
+      - When not given, with O(valkey_url) its scheme decides (C(rediss://) is TLS). Without
+        O(valkey_url), the check speaks to Valkey the way Open WebUI does - TLS when the
+        E(WEBSOCKET_REDIS_URL) of the first container in O(open_webui_containers) that has one is
+        C(rediss://), else plaintext.
+      - The C(ping) check's evidence and RV(valkey) say whether TLS was used (C(tls)) and why
+        (C(tls_from) - V(given), V(valkey_url), V(WEBSOCKET_REDIS_URL of '<container>') or
+        V(default off)).
+      - A plaintext client against a TLS-only Valkey (C(port 0), C(tls-port)), or a TLS client
+        against a plaintext one, fails with cause C(tls_mismatch).
+      - Not to be confused with O(tls), which is about the connection to the Docker API.
+    type: bool
+  valkey_tls_ca_cert:
+    description:
+      - The CA certificate (PEM) that signed Valkey's certificate; used only with TLS.
+      - With O(valkey_container), a path B(inside that container), passed as
+        C(valkey-cli --tls --cacert); for example the file valkey.conf names in
+        C(tls-ca-cert-file), such as V(/etc/valkey/tls/ca.crt). valkey-cli checks the CA, not the
+        host name.
+      - With O(valkey_url), a file on the host that runs the module, given to redis-py as
+        C(ssl_ca_certs); when not given, an C(ssl_ca_certs) query parameter in O(valkey_url) is
+        used. redis-py also checks that the certificate names the host of O(valkey_url).
+      - The C(ssl_ca_certs) in Open WebUI's E(WEBSOCKET_REDIS_URL) is a path in Open WebUI's
+        container and is never used here.
+      - Without a CA, valkey-cli and redis-py trust the system's CA store, so a certificate
+        issued by a private CA fails with cause C(tls_certificate).
+      - Not to be confused with O(ca_path), the CA of the Docker API's TLS.
     type: str
   valkey_username:
     description:
@@ -147,11 +179,15 @@ options:
 requirements:
   - python-socketio (5.x) and websocket-client on the Docker host, for the C(websocket) check.
   - redis (redis-py) on the Docker host, only when O(valkey_url) is given.
-  - C(valkey-cli) or C(redis-cli) in O(valkey_container), when O(valkey_url) is not given.
+  - C(valkey-cli) or C(redis-cli) in O(valkey_container), when O(valkey_url) is not given; built
+    with TLS support when O(valkey_tls) is on.
 notes:
   - The guide's proof, the log line C(DEBUG:open_webui.socket.main:Using Redis to manage websockets.),
     is not printed by current Open WebUI even with E(GLOBAL_LOG_LEVEL=DEBUG), and a line left in the
     log by an earlier start proves nothing; the Valkey-side evidence is what this module relies on.
+  - With TLS, C(valkey-cli) runs under the container's C(timeout) command (coreutils or busybox),
+    because a TLS client waits forever for the hello of a Valkey that speaks plaintext; in an image
+    without C(timeout) it runs without, and such a hang lasts until the Docker API O(timeout).
 seealso:
   - module: community.docker.docker_container_exec
   - name: Open WebUI Redis websocket support
@@ -183,9 +219,17 @@ EXAMPLES = r"""
     open_webui_url: http://127.0.0.1:3000
     require: [ping, valkey_side, websocket, log_line]
 
-- name: Valkey elsewhere, reached with redis-py
+- name: Valkey with TLS only; its CA certificate is mounted in the Valkey container
   owui.realtime.websocket_check:
-    valkey_url: "rediss://open-webui@valkey.internal:6380"
+    valkey_container: redis-valkey
+    valkey_password: "{{ valkey_password }}"
+    valkey_tls: true
+    valkey_tls_ca_cert: /etc/valkey/tls/ca.crt
+    open_webui_url: http://127.0.0.1:3000
+
+- name: Valkey elsewhere, reached with redis-py over TLS (CA file on the host running the module)
+  owui.realtime.websocket_check:
+    valkey_url: "rediss://open-webui@valkey.internal:6380?ssl_ca_certs=/etc/ssl/private-ca/valkey-ca.crt"
     valkey_password: "{{ valkey_password }}"
     open_webui_url: http://127.0.0.1:3000
 
@@ -221,7 +265,8 @@ checks:
       sample: "1/1 subscribed to socketio (1 subscribers in all); 1/1 clients connected; 2 keys under open-webui: in db 1"
     evidence:
       description:
-        - Raw findings. C(ping) - C(reply), C(via), C(credentials). C(open_webui) - per container
+        - Raw findings. C(ping) - C(reply), C(via), C(credentials), C(tls), C(tls_from),
+          C(tls_ca_cert) (see RV(valkey)). C(open_webui) - per container
           its state, addresses, published URL and websocket settings (URL password masked).
           C(websocket) - per URL C(ok), C(sid), C(transport) or C(error). C(valkey_side) -
           C(subscribers), C(expected_subscribers), C(clients) per container (C(addr), C(db), C(cmd),
@@ -249,6 +294,7 @@ causes:
         - Stable name, one of C(valkey_container_missing), C(valkey_container_not_running),
           C(no_cli), C(protected_mode), C(noauth), C(wrongpass), C(auth_not_configured), C(noperm),
           C(misconf), C(loading), C(readonly), C(max_clients), C(name_resolution),
+          C(tls_mismatch), C(tls_certificate), C(tls_ca_unreadable),
           C(connection_refused), C(valkey_timeout), C(valkey_error), C(container_missing),
           C(container_not_running), C(manager_not_redis), C(redis_url_missing),
           C(redis_url_invalid), C(loopback_url), C(websocket_disabled), C(db_mismatch),
@@ -275,7 +321,25 @@ valkey:
   type: dict
   contains:
     via:
-      description: C(valkey-cli in container ...) or C(redis-py to <masked URL>).
+      description:
+        - C(valkey-cli in container ...) or C(redis-py to <masked URL>), with TLS and the CA used
+          when TLS is on.
+      type: str
+      sample: "valkey-cli in container 'redis-valkey' (docker exec, port 6379, TLS, CA /etc/valkey/tls/ca.crt)"
+    tls:
+      description: Whether the check spoke TLS to Valkey.
+      type: bool
+    tls_from:
+      description:
+        - Why - V(given) (O(valkey_tls)), V(valkey_url) (its scheme),
+          V(WEBSOCKET_REDIS_URL of '<container>') (the way that Open WebUI container reaches
+          Valkey) or V(default off).
+      type: str
+      sample: "WEBSOCKET_REDIS_URL of 'open-webui'"
+    tls_ca_cert:
+      description:
+        - The CA certificate used with TLS (in the Valkey container, or on this host with
+          O(valkey_url)); V(null) for the system trust store or without TLS.
       type: str
     credentials:
       description: C(given), C(none), C(valkey_url) or C(WEBSOCKET_REDIS_URL of '<container>').
@@ -330,6 +394,8 @@ def main() -> None:
     argument_spec = {
         "valkey_container": {"type": "str", "default": "redis-valkey", "no_log": False},
         "valkey_port": {"type": "int", "no_log": False},
+        "valkey_tls": {"type": "bool", "no_log": False},
+        "valkey_tls_ca_cert": {"type": "str", "no_log": False},
         "valkey_url": {"type": "str", "no_log": False},
         "valkey_username": {"type": "str", "no_log": False},
         "valkey_password": {"type": "str", "no_log": True},
@@ -387,6 +453,8 @@ def main() -> None:
         valkey_password=params["valkey_password"],
         valkey_db=params["valkey_db"],
         valkey_port=params["valkey_port"],
+        valkey_tls=params["valkey_tls"],
+        valkey_tls_ca_cert=params["valkey_tls_ca_cert"],
         open_webui_containers=params["open_webui_containers"],
         open_webui_url=params["open_webui_url"],
         open_webui_port=params["open_webui_port"],

@@ -11,7 +11,12 @@ from ansible_collections.owui.realtime.plugins.module_utils.docker_probe import 
 from ansible_collections.owui.realtime.plugins.module_utils.valkey_probe import (
     ValkeyError,
     ValkeyViaExec,
+    ValkeyViaRedisPy,
     redis_error_text,
+)
+from ansible_collections.owui.realtime.plugins.module_utils.websocket_check import (
+    classify_valkey_error,
+    parse_redis_url,
 )
 
 
@@ -105,3 +110,125 @@ def test_redis_error_text_puts_the_code_back():
     assert redis_error_text(wrongpass) == "WRONGPASS invalid username-password pair or user is disabled."
     refused = ConnectionError("Error 111 connecting to 127.0.0.1:6390. Connection refused.")
     assert redis_error_text(refused) == "ConnectionError: Error 111 connecting to 127.0.0.1:6390. Connection refused."
+
+
+# ------------------------------------------------------------------------------------------
+# TLS
+# ------------------------------------------------------------------------------------------
+
+MISSING_TIMEOUT = ("OCI runtime exec failed: exec failed: unable to start container process: exec: \"timeout\": "
+                   "executable file not found in $PATH: unknown\r\n")
+
+
+def test_tls_adds_tls_and_cacert_and_runs_under_timeout():
+    run = Recorded((0, "PONG\n", ""))
+    probe = ValkeyViaExec(run, "redis-valkey", 6379, 1, username="open-webui", password="s3cret",
+                          tls=True, ca_cert="/etc/valkey/tls/ca.crt", timeout=7.5)
+    assert probe.ping() == "PONG"
+    (call,) = run.calls
+    assert call["argv"] == ["timeout", "8", "valkey-cli", "--raw", "-e", "-p", "6379", "-n", "1", "--tls",
+                            "--cacert", "/etc/valkey/tls/ca.crt", "--user", "open-webui", "PING"]
+    assert call["env"] == {"REDISCLI_AUTH": "s3cret"}
+    assert probe.describe() == "valkey-cli in container 'redis-valkey' (docker exec, port 6379, TLS, CA /etc/valkey/tls/ca.crt)"
+
+
+def test_tls_without_ca_uses_the_system_store():
+    run = Recorded((0, "PONG\n", ""))
+    probe = ValkeyViaExec(run, "redis-valkey", 6379, 1, tls=True)
+    probe.ping()
+    assert run.calls[0]["argv"][2:] == ["valkey-cli", "--raw", "-e", "-p", "6379", "-n", "1", "--tls", "PING"]
+    assert "--cacert" not in run.calls[0]["argv"]
+    assert probe.describe().endswith("(docker exec, port 6379, TLS, system CAs)")
+
+
+def test_plaintext_has_neither_tls_nor_timeout_even_with_a_ca():
+    run = Recorded((0, "PONG\n", ""))
+    probe = ValkeyViaExec(run, "redis-valkey", 6379, 1, tls=False, ca_cert="/etc/valkey/tls/ca.crt")
+    probe.ping()
+    assert run.calls[0]["argv"] == ["valkey-cli", "--raw", "-e", "-p", "6379", "-n", "1", "PING"]
+    assert probe.describe() == "valkey-cli in container 'redis-valkey' (docker exec, port 6379)"
+
+
+def test_an_image_without_timeout_runs_the_cli_bare():
+    run = Recorded((126, MISSING_TIMEOUT, ""), (0, "PONG\n", ""), (0, "socketio\n1\n", ""))
+    probe = ValkeyViaExec(run, "redis-valkey", 6379, 1, tls=True)
+    assert probe.ping() == "PONG"
+    assert run.calls[1]["argv"][:2] == ["valkey-cli", "--raw"]
+    assert probe.numsub("socketio") == 1
+    assert run.calls[2]["argv"][0] == "valkey-cli"
+
+
+def test_timeout_without_valkey_cli_falls_back_to_redis_cli():
+    run = Recorded((127, "", "timeout: failed to run command 'valkey-cli': No such file or directory\n"),
+                   (0, "PONG\n", ""))
+    probe = ValkeyViaExec(run, "redis", 6379, 1, tls=True)
+    assert probe.ping() == "PONG"
+    assert run.calls[1]["argv"][:3] == ["timeout", "10", "redis-cli"]
+
+
+def test_a_tls_hang_stopped_by_timeout_is_named():
+    # valkey-cli --tls against a plaintext Valkey: no output until `timeout` stops it.
+    run = Recorded((124, "", ""))
+    with pytest.raises(ValkeyError, match=r"got no answer within 10s over TLS .*exit code 124"):
+        ValkeyViaExec(run, "redis-valkey", 6379, 1, tls=True).ping()
+
+
+def test_a_hang_after_tls_worked_is_a_plain_timeout():
+    run = Recorded((0, "PONG\n", ""), (124, "", ""))
+    probe = ValkeyViaExec(run, "redis-valkey", 6379, 1, tls=True)
+    probe.ping()
+    with pytest.raises(ValkeyError) as err:
+        probe.count_keys("open-webui", 1)
+    assert str(err.value) == "valkey-cli timed out after 10s (`timeout` stopped it with exit code 124)"
+    assert classify_valkey_error(str(err.value), "valkey_side", "t", tls=True)["id"] == "valkey_timeout"
+
+
+@pytest.mark.parametrize(
+    ("answer", "said"),
+    [
+        # plaintext valkey-cli against a TLS-only Valkey
+        ((1, "", "\nI/O error\n\nI/O error\nError: Connection reset by peer\n"), "Connection reset by peer"),
+        # --tls without --cacert, the certificate from a private CA
+        ((1, "", "Could not connect to Valkey at 127.0.0.1:6379: SSL_connect failed: certificate verify failed\n"),
+         "certificate verify failed"),
+        # --cacert naming no readable certificate
+        ((1, "", "Could not negotiate a TLS connection: Invalid CA Certificate File/Directory\n"
+                 "Could not negotiate a TLS connection: Invalid CA Certificate File/Directory\n"),
+         "Invalid CA Certificate File/Directory"),
+    ],
+)
+def test_tls_failures_are_errors_with_valkey_clis_words(answer, said):
+    run = Recorded(answer)
+    with pytest.raises(ValkeyError, match=said):
+        ValkeyViaExec(run, "redis-valkey", 6379, 1, password="pw", tls=True).ping()
+
+
+def test_redis_py_follows_the_url_scheme_and_its_ca_file():
+    parsed = parse_redis_url("rediss://open-webui:pw@valkey.internal:6380/1?ssl_ca_certs=/etc/ssl/valkey-ca.crt")
+    probe = ValkeyViaRedisPy(parsed, "rediss://open-webui:********@valkey.internal:6380/1", 1, 5)
+    assert probe.tls is True
+    assert probe.kwargs["ssl"] is True
+    assert probe.kwargs["ssl_ca_certs"] == "/etc/ssl/valkey-ca.crt"
+    assert "ssl_check_hostname" not in probe.kwargs  # redis-py's default: on
+    assert probe.describe().endswith("(TLS, CA /etc/ssl/valkey-ca.crt)")
+
+
+def test_redis_py_given_tls_and_ca_win_over_the_url():
+    parsed = parse_redis_url("redis://valkey.internal:6379/1?ssl_ca_certs=/url/ca.crt")
+    probe = ValkeyViaRedisPy(parsed, "redis://valkey.internal:6379/1", 1, 5, tls=True, ca_cert="/given/ca.crt")
+    assert (probe.kwargs["ssl"], probe.kwargs["ssl_ca_certs"]) == (True, "/given/ca.crt")
+    plain = ValkeyViaRedisPy(parse_redis_url("rediss://valkey.internal:6379/1?ssl_ca_certs=/url/ca.crt"),
+                             "rediss://valkey.internal:6379/1", 1, 5, tls=False, ca_cert="/given/ca.crt")
+    assert plain.kwargs["ssl"] is False
+    assert "ssl_ca_certs" not in plain.kwargs
+    assert plain.describe() == "redis-py to rediss://valkey.internal:6379/1"
+
+
+def test_redis_py_refuses_a_ca_file_it_cannot_read_before_connecting(tmp_path):
+    parsed = parse_redis_url("rediss://valkey.internal:6380/1")
+    missing = ValkeyViaRedisPy(parsed, "rediss://valkey.internal:6380/1", 1, 5, ca_cert=str(tmp_path / "ca.crt"))
+    with pytest.raises(ValkeyError, match=r"ca\.crt cannot be read on the host that runs the module \(no such file\)"):
+        missing.ping()
+    directory = ValkeyViaRedisPy(parsed, "rediss://valkey.internal:6380/1", 1, 5, ca_cert=str(tmp_path))
+    with pytest.raises(ValkeyError, match=r"\(not a file\)"):
+        directory.ping()

@@ -49,7 +49,16 @@ def test_parse_redis_url_reads_all_parts_and_decodes_credentials():
         "password": "p@ss:w",
         "db": 2,
         "tls": True,
+        "ca_certs": None,
     }
+
+
+def test_parse_redis_url_reads_the_ca_file_redis_py_would_use():
+    # What the open_webui role gives Open WebUI when Valkey serves TLS only.
+    parsed = wc.parse_redis_url("rediss://open-webui:pw@redis:6379/1?ssl_ca_certs=/etc/owui-realtime/valkey-ca.crt")
+    assert (parsed["tls"], parsed["db"], parsed["ca_certs"]) == (True, 1, "/etc/owui-realtime/valkey-ca.crt")
+    assert wc.parse_redis_url("rediss://redis:6379/1?ssl_ca_certs=%2Fetc%2Fca%20dir%2Fca.crt")["ca_certs"] == "/etc/ca dir/ca.crt"
+    assert wc.parse_redis_url("redis://redis:6379/1")["ca_certs"] is None
 
 
 def test_parse_redis_url_defaults_port_and_db():
@@ -281,6 +290,85 @@ def test_classify_valkey_error_names_the_cause(text, cause_id):
     assert item["fix"]
 
 
+# Recorded from Valkey 8.1 serving TLS only (port 0, tls-port 6379, tls-auth-clients no) and from a
+# plaintext Valkey 8.1: valkey-cli's output as ValkeyViaExec passes it on, redis-py 8's errors
+# after redis_error_text.
+CLI_PLAINTEXT_TO_TLS = "I/O error\n\nI/O error\nError: Connection reset by peer"
+CLI_SCAN_PLAINTEXT_TO_TLS = "I/O error"
+PY_PLAINTEXT_TO_TLS = "ConnectionError: Error while reading from 172.17.0.2:6379 : (104, 'Connection reset by peer')"
+# the same through a port published with docker run -p 127.0.0.1:16399:6379 (docker-proxy)
+PY_PLAINTEXT_TO_TLS_PUBLISHED = "ConnectionError: Connection closed by server."
+CLI_UNKNOWN_CA = "Could not connect to Valkey at 127.0.0.1:6379: SSL_connect failed: certificate verify failed"
+PY_UNKNOWN_CA = (
+    "ConnectionError: Error 1 connecting to 172.17.0.2:6379. [SSL: CERTIFICATE_VERIFY_FAILED] certificate verify "
+    "failed: self-signed certificate in certificate chain (_ssl.c:1006)."
+)
+PY_IP_NOT_IN_CERT = (
+    "ConnectionError: Error 1 connecting to 172.17.0.4:6379. [SSL: CERTIFICATE_VERIFY_FAILED] certificate verify "
+    "failed: IP address mismatch, certificate is not valid for '172.17.0.4'. (_ssl.c:1006)."
+)
+CLI_BAD_CA_FILE = (
+    "Could not negotiate a TLS connection: Invalid CA Certificate File/Directory\n"
+    "Could not negotiate a TLS connection: Invalid CA Certificate File/Directory"
+)
+PY_CA_FILE_NOT_PEM = (
+    "ConnectionError: Error 136 connecting to 172.17.0.2:6379. [X509: NO_CERTIFICATE_OR_CRL_FOUND] no certificate "
+    "or crl found (_ssl.c:4154)."
+)
+# valkey-cli against a Valkey that requires client certificates (tls-auth-clients yes).
+CLI_NO_CLIENT_CERT = "I/O error\n\nI/O error\nError: Server closed the connection"
+# TLS to a plaintext Valkey hangs; these are the texts the probes make of the hang.
+CLI_TLS_TO_PLAINTEXT = "valkey-cli --tls got no answer within 10s over TLS (port 6379; `timeout` stopped it with exit code 124)"
+PY_TLS_TO_PLAINTEXT = ("TimeoutError: Timeout connecting to server; a plain TCP connection to 172.17.0.3:6379 opens, "
+                       "so the TLS handshake got no answer")
+
+
+@pytest.mark.parametrize(
+    ("text", "tls", "cause_id"),
+    [
+        (CLI_PLAINTEXT_TO_TLS, False, "tls_mismatch"),
+        (CLI_SCAN_PLAINTEXT_TO_TLS, False, "tls_mismatch"),
+        (PY_PLAINTEXT_TO_TLS, False, "tls_mismatch"),
+        (PY_PLAINTEXT_TO_TLS_PUBLISHED, False, "tls_mismatch"),
+        (CLI_TLS_TO_PLAINTEXT, True, "tls_mismatch"),
+        (PY_TLS_TO_PLAINTEXT, True, "tls_mismatch"),
+        (CLI_UNKNOWN_CA, True, "tls_certificate"),
+        (PY_UNKNOWN_CA, True, "tls_certificate"),
+        (PY_IP_NOT_IN_CERT, True, "tls_certificate"),
+        (CLI_BAD_CA_FILE, True, "tls_ca_unreadable"),
+        (PY_CA_FILE_NOT_PEM, True, "tls_ca_unreadable"),
+        ("CA certificate file /nonexistent/ca.crt cannot be read on the host that runs the module (no such file)",
+         True, "tls_ca_unreadable"),
+        # A dropped connection says nothing about TLS when the client spoke TLS, or when it is not
+        # known how the client spoke (a line in Open WebUI's log).
+        (CLI_NO_CLIENT_CERT, True, "valkey_error"),
+        (PY_PLAINTEXT_TO_TLS, None, "valkey_error"),
+        # A timeout over TLS where not even TCP got through is an ordinary timeout.
+        ("TimeoutError: Timeout connecting to server", True, "valkey_timeout"),
+    ],
+)
+def test_classify_valkey_error_names_tls_causes(text, tls, cause_id):
+    item = wc.classify_valkey_error(text, "ping", "valkey-cli in 'redis-valkey'", tls=tls)
+    assert item["id"] == cause_id
+    assert item["transient"] is (cause_id == "valkey_timeout")
+
+
+def test_tls_mismatch_fix_points_the_right_way():
+    plaintext = wc.classify_valkey_error(CLI_PLAINTEXT_TO_TLS, "ping", "t", tls=False)
+    assert "valkey_tls: true" in plaintext["fix"]
+    assert "dropped the plaintext connection" in plaintext["message"]
+    assert "Connection reset by peer" in plaintext["message"]
+    over_tls = wc.classify_valkey_error(CLI_TLS_TO_PLAINTEXT, "ping", "t", tls=True)
+    assert "valkey_tls: false" in over_tls["fix"]
+    assert "TLS handshake got no answer" in over_tls["message"]
+
+
+def test_a_certificate_failure_says_which_ca_to_give():
+    item = wc.classify_valkey_error(CLI_UNKNOWN_CA, "ping", "t", tls=True)
+    assert "valkey_tls_ca_cert" in item["fix"]
+    assert "system trust store" in item["fix"]
+
+
 def test_misconf_and_protected_mode_are_not_worth_waiting_for_but_loading_is():
     assert wc.classify_valkey_error(MISCONF, "ping", "t")["transient"] is False
     assert wc.classify_valkey_error(DENIED, "ping", "t")["transient"] is False
@@ -434,6 +522,7 @@ def test_every_cause_template_formats():
         "container": "c", "status": "exited", "exit_code": 1, "error": "e", "key_prefix": "p", "target": "t",
         "value": "v", "url": "u", "host": "h", "db": 1, "url_db": 2, "started_at": "s", "line": "l",
         "subscribers": 0, "expected": 1, "fix": "f", "addresses": "a", "count": 3, "other_db": 2, "port": 8080,
+        "seen": "s",
     }
     for cause_id in wc.CAUSES:
         item = wc.cause(cause_id, "ping", **values)

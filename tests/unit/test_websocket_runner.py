@@ -145,3 +145,137 @@ def test_a_stopped_valkey_is_named_and_the_valkey_side_is_not_run():
     assert result["failed"] is True
     assert result["causes"][0]["id"] == "valkey_container_not_running"
     assert not any("NUMSUB" in e["argv"] for e in world.execs)
+
+
+# ------------------------------------------------------------------------------------------
+# TLS: the check speaks to Valkey the way Open WebUI does, unless told otherwise
+# ------------------------------------------------------------------------------------------
+
+TLS_URL = f"WEBSOCKET_REDIS_URL=rediss://open-webui:{URL_PASSWORD}@redis:6379/1?ssl_ca_certs=/etc/owui-realtime/valkey-ca.crt"
+
+
+def tls_world() -> World:
+    world = World()
+    env = world.containers["open-webui"]["Config"]["Env"]
+    env[env.index(f"WEBSOCKET_REDIS_URL=redis://:{URL_PASSWORD}@redis:6379/1")] = TLS_URL
+    return world
+
+
+def test_tls_follows_the_containers_rediss_url():
+    world = tls_world()
+    result = check(world, valkey_tls_ca_cert="/etc/valkey/tls/ca.crt")
+    assert result["failed"] is False
+    ping = result["checks"]["ping"]["evidence"]
+    assert (ping["tls"], ping["tls_from"], ping["tls_ca_cert"]) == (True, "WEBSOCKET_REDIS_URL of 'open-webui'",
+                                                                    "/etc/valkey/tls/ca.crt")
+    argv = world.execs[0]["argv"]
+    assert argv[0] == "timeout"
+    assert argv[argv.index("--tls"):argv.index("--tls") + 3] == ["--tls", "--cacert", "/etc/valkey/tls/ca.crt"]
+    assert world.execs[0]["env"] == {"REDISCLI_AUTH": URL_PASSWORD}
+    assert "TLS, CA /etc/valkey/tls/ca.crt" in result["valkey"]["via"]
+
+
+def test_the_ca_path_of_open_webuis_url_is_not_used_in_valkeys_container():
+    world = tls_world()
+    result = check(world)
+    assert result["valkey"]["tls"] is True
+    assert result["valkey"]["tls_ca_cert"] is None
+    assert "--cacert" not in world.execs[0]["argv"]
+
+
+def test_a_redis_url_means_plaintext_and_says_so():
+    world = World()
+    result = check(world, valkey_tls_ca_cert="/etc/valkey/tls/ca.crt")
+    assert (result["valkey"]["tls"], result["valkey"]["tls_from"]) == (
+        False, "WEBSOCKET_REDIS_URL of 'open-webui' (valkey_tls_ca_cert not used)")
+    assert "--tls" not in world.execs[0]["argv"]
+    assert world.execs[0]["argv"][0] == "valkey-cli"
+
+
+def test_given_valkey_tls_wins_over_the_containers_url():
+    world = tls_world()
+    result = check(world, valkey_tls=False)
+    assert (result["valkey"]["tls"], result["valkey"]["tls_from"]) == (False, "given")
+    assert "--tls" not in world.execs[0]["argv"]
+
+
+def test_without_any_url_tls_is_off_by_default():
+    world = World()
+    result = run(Settings(open_webui_containers=[], require=["ping"]), world.probes(), sleep=lambda s: None)
+    assert result["failed"] is False
+    assert (result["valkey"]["tls"], result["valkey"]["tls_from"]) == (False, "default off")
+
+
+def test_plaintext_against_a_tls_only_valkey_is_named_at_once():
+    world = World()  # Open WebUI's URL says redis://, Valkey serves TLS only: recorded valkey-cli output
+    for key in world.cli:
+        world.cli[key] = (1, "", "\nI/O error\n\nI/O error\nError: Connection reset by peer\n")
+    result = check(world, valkey_password="admin-pw", wait_timeout=60)
+    assert result["failed"] is True
+    assert result["attempts"] == 1
+    assert result["causes"][0]["id"] == "tls_mismatch"
+    assert "valkey_tls: true" in result["causes"][0]["fix"]
+
+
+def test_an_unknown_ca_is_a_certificate_cause():
+    world = tls_world()
+    world.cli["PING"] = (1, "", "Could not connect to Valkey at 127.0.0.1:6379: SSL_connect failed: certificate verify failed\n")
+    result = check(world, wait_timeout=60)
+    assert result["attempts"] == 1
+    assert result["causes"][0]["id"] == "tls_certificate"
+    assert result["checks"]["ping"]["evidence"]["tls_ca_cert"] is None
+
+
+MADE: list[dict] = []
+
+
+class FakeRedis:
+    """Stands in for ValkeyViaRedisPy: records what the runner chose, answers like an empty Valkey."""
+
+    def __init__(self, parsed, display_url, db, timeout, username=None, password=None, tls=None, ca_cert=None):
+        self.tls = tls
+        MADE.append({"parsed": parsed, "display_url": display_url, "tls": tls, "ca_cert": ca_cert})
+
+    def describe(self):
+        return "fake"
+
+    def ping(self):
+        return "PONG"
+
+    def numsub(self, channel):
+        return 0
+
+    def client_list(self):
+        return []
+
+    def count_keys(self, prefix, db):
+        return 0
+
+    def keyspace(self):
+        return {}
+
+
+def url_check(url: str, **settings) -> dict:
+    MADE.clear()
+    probes = World().probes()
+    probes.make_redis = FakeRedis
+    return run(Settings(valkey_url=url, open_webui_containers=[], require=["ping"], **settings), probes)
+
+
+def test_valkey_url_scheme_and_its_ssl_ca_certs_decide_for_redis_py():
+    result = url_check("rediss://:pw@valkey.internal:6380/1?ssl_ca_certs=/etc/ssl/valkey-ca.crt")
+    assert (result["valkey"]["tls"], result["valkey"]["tls_from"]) == (True, "valkey_url")
+    assert MADE[0]["tls"] is True
+    assert MADE[0]["ca_cert"] == "/etc/ssl/valkey-ca.crt"
+    assert "pw" not in MADE[0]["display_url"]
+
+
+def test_given_ca_wins_over_the_urls_and_plaintext_urls_stay_plaintext():
+    url_check("rediss://valkey.internal:6380/1?ssl_ca_certs=/url/ca.crt", valkey_tls_ca_cert="/given/ca.crt")
+    assert MADE[0]["ca_cert"] == "/given/ca.crt"
+    result = url_check("redis://valkey.internal:6379/1")
+    assert (result["valkey"]["tls"], result["valkey"]["tls_from"], MADE[0]["ca_cert"]) == (
+        False, "valkey_url", None)
+    forced = url_check("redis://valkey.internal:6379/1", valkey_tls=True, valkey_tls_ca_cert="/given/ca.crt")
+    assert (forced["valkey"]["tls"], forced["valkey"]["tls_from"], MADE[0]["ca_cert"]) == (
+        True, "given", "/given/ca.crt")
