@@ -48,21 +48,32 @@ options:
     description: Database number appended as the URL path.
     type: int
     default: 0
+  ca_certs:
+    description:
+      - Path, as the client sees it, of the CA certificate that verifies Valkey's certificate. Added as the
+        C(ssl_ca_certs) query parameter, which redis-py passes to its TLS connection. Only with O(_input.tls).
+    type: str
 """
 
 EXAMPLES = r"""
 - name: Build the websocket manager URL
   ansible.builtin.set_fact:
     __open_webui_redis_url: "{{ {'host': 'redis', 'port': 6379, 'username': 'open-webui', 'password': pw} | owui.realtime.valkey_url(db=1) }}"
+
+- name: Build a TLS URL whose client trusts a private CA
+  ansible.builtin.set_fact:
+    __open_webui_redis_url: "{{ {'host': 'redis', 'tls': true} | owui.realtime.valkey_url(db=1, ca_certs='/etc/owui-realtime/valkey-ca.crt') }}"
 """
 
 RETURN = r"""
 _value:
-  description: The URL, for example C(redis://open-webui:s%40cret@redis:6379/1).
+  description:
+    - The URL, for example C(redis://open-webui:s%40cret@redis:6379/1) or
+      C(rediss://redis:6379/1?ssl_ca_certs=%2Fetc%2Fowui-realtime%2Fvalkey-ca.crt).
   type: str
 """
 
-def valkey_url(parts: dict, db: int = 0) -> str:
+def valkey_url(parts: dict, db: int = 0, ca_certs: str | None = None) -> str:
     if not isinstance(parts, dict):
         raise AnsibleFilterError(f"valkey_url expects a dict of connection parts, got {type(parts).__name__}")
     host = str(parts.get("host") or "")
@@ -85,8 +96,13 @@ def valkey_url(parts: dict, db: int = 0) -> str:
     auth = ""
     if user or password:
         auth = f"{user}:{password}@" if password else f"{user}@"
+    query = ""
+    if ca_certs:
+        if scheme != "rediss":
+            raise AnsibleFilterError("valkey_url: ca_certs is only for TLS; set 'tls' to true in the connection parts")
+        query = "?ssl_ca_certs=" + quote(str(ca_certs), safe="")
     shown_host = f"[{host}]" if ":" in host and not host.startswith("[") else host
-    return f"{scheme}://{auth}{shown_host}:{port}/{db}"
+    return f"{scheme}://{auth}{shown_host}:{port}/{db}{query}"
 
 
 class FilterModule:

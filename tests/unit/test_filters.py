@@ -23,6 +23,22 @@ def test_tls_uses_rediss():
     assert valkey_url({"host": "redis", "tls": True, "password": "x"}).startswith("rediss://:x@redis:6379/")
 
 
+def test_ca_certs_becomes_a_query_redis_py_understands():
+    from redis.connection import parse_url
+
+    url = valkey_url({"host": "redis", "tls": True, "username": "open-webui", "password": "p@ss"}, db=1,
+                     ca_certs="/etc/owui-realtime/valkey ca.crt")
+    assert url == "rediss://open-webui:p%40ss@redis:6379/1?ssl_ca_certs=%2Fetc%2Fowui-realtime%2Fvalkey%20ca.crt"
+    parsed = parse_url(url)
+    assert parsed["ssl_ca_certs"] == "/etc/owui-realtime/valkey ca.crt"
+    assert (parsed["username"], parsed["password"], parsed["db"]) == ("open-webui", "p@ss", 1)
+
+
+def test_ca_certs_without_tls_is_refused():
+    with pytest.raises(AnsibleFilterError, match="only for TLS"):
+        valkey_url({"host": "redis"}, ca_certs="/ca.crt")
+
+
 def test_ipv6_hosts_are_bracketed():
     assert valkey_url({"host": "fd00::5"}, db=0) == "redis://[fd00::5]:6379/0"
 
