@@ -10,7 +10,7 @@ export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/.cache/collections
 export ANSIBLE_COLLECTIONS_SCAN_SYS_PATH := true
 export PYTHONDONTWRITEBYTECODE := 1
 COLLECTION_LINK := .cache/collections/ansible_collections/owui/realtime
-SCENARIOS   ?= default
+SCENARIOS   ?= $(sort $(notdir $(patsubst %/molecule.yml,%,$(wildcard molecule/*/molecule.yml))))
 INVENTORY   ?= tests/inventory/localhost.yml
 
 .PHONY: help setup venv engine images deploy verify teardown test lint unit molecule integration bench changelog clean pins

@@ -57,8 +57,8 @@ def unique_prefix(kind: str) -> str:
 
 
 def run_playbook(name: str, extra_vars: dict, *, check: bool = False, env: dict | None = None,
-                 timeout: int = 900, verbosity: int = 0) -> Run:
-    cmd = ["ansible-playbook", "-i", str(INVENTORY), f"owui.realtime.{name}", "-e", json.dumps(extra_vars)]
+                 timeout: int = 900, verbosity: int = 0, inventory: Path = INVENTORY) -> Run:
+    cmd = ["ansible-playbook", "-i", str(inventory), f"owui.realtime.{name}", "-e", json.dumps(extra_vars)]
     if check:
         cmd.append("--check")
     if verbosity:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import shutil
 import socket
 from pathlib import Path
 
@@ -39,9 +41,7 @@ def remove_everything(engine: docker.DockerClient, prefix: str) -> None:
         if v.name.startswith(prefix):
             v.remove(force=True)
     for p in Path("/etc/owui-realtime").glob(f"{prefix}*"):
-        for f in p.iterdir():
-            f.unlink()
-        p.rmdir()
+        shutil.rmtree(p)
 
 
 @pytest.fixture
@@ -70,6 +70,10 @@ BAD_INPUT = [
     pytest.param({"valkey_auth_enabled": False, "valkey_published_address": "0.0.0.0"},
                  "valkey_published_address", id="published-without-auth"),
     pytest.param({"valkey_open_webui_password": "short"}, "valkey_open_webui_password", id="short-password"),
+    pytest.param({"valkey_tls_enabled": True, "valkey_tls_cert": "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----"},
+                 "valkey_tls_key", id="tls-certificate-without-key"),
+    pytest.param({"valkey_tls_enabled": True, "valkey_tls_subject_alt_names": ["valkey.example.org"]},
+                 "valkey_tls_subject_alt_names", id="tls-name-without-type"),
 ]
 
 
@@ -83,6 +87,42 @@ def test_bad_input_stops_before_anything_changes(engine, stack, bad, variable):
     assert leftovers(engine, prefix) == []
 
 
+def _replica_inventory(path: Path, keys: dict[str, str | None]) -> Path:
+    """Two inventory hosts on this engine that share replica-a's Valkey, with the given secret keys."""
+    hosts = {}
+    for name, key in keys.items():
+        hosts[name] = {"ansible_connection": "local", "ansible_python_interpreter": "{{ ansible_playbook_python }}",
+                       "open_webui_valkey_host": "replica-a"}
+        if key is not None:
+            hosts[name]["open_webui_secret_key"] = key
+    inventory = path / "replicas.yml"
+    inventory.write_text(json.dumps({"all": {"hosts": hosts}}))
+    return inventory
+
+
+def test_replicas_with_different_secret_keys_are_refused(engine, stack, tmp_path):
+    prefix, extra = stack
+    inventory = _replica_inventory(tmp_path, {"replica-a": "a" * 40, "replica-b": "b" * 40})
+    run = run_playbook("deploy", extra, inventory=inventory)
+    assert run.returncode != 0, run.output[-3000:]
+    assert "open_webui_secret_key" in run.output and "replica-a, replica-b" in run.output, run.output[-3000:]
+    assert run.changed == 0
+    assert leftovers(engine, prefix) == []
+
+
+def test_replicas_share_one_generated_secret_key_by_default(engine, stack, tmp_path):
+    # The same two replicas with no key given pass the check: the generated key is one per Valkey host.
+    prefix, extra = stack
+    defaults = {k: v for k, v in extra.items() if not k.endswith("_credentials_dir")}
+    inventory = _replica_inventory(tmp_path, {"replica-a": None, "replica-b": None})
+    run = run_playbook("deploy", defaults, inventory=inventory, check=True, env={"HOME": str(tmp_path)})
+    assert run.returncode == 0, run.output[-4000:]
+    generated = tmp_path / ".config" / "owui-realtime"
+    assert (generated / "replica-a" / "webui-secret-key").is_file()
+    assert not (generated / "replica-b" / "webui-secret-key").exists()
+    assert leftovers(engine, prefix) == []
+
+
 def test_an_unreachable_engine_is_reported_with_how_to_start_one(stack):
     _, extra = stack
     run = run_playbook("deploy", extra, env={"DOCKER_HOST": "unix:///run/owui-it-no-engine.sock"})
@@ -91,8 +131,11 @@ def test_an_unreachable_engine_is_reported_with_how_to_start_one(stack):
     assert "systemctl start docker" in run.output
 
 
-def test_check_mode_on_an_empty_host_reports_changes_without_failing(engine, stack):
+@pytest.mark.parametrize("tls", [False, True], ids=["plaintext", "tls"])
+def test_check_mode_on_an_empty_host_reports_changes_without_failing(engine, stack, tmp_path, tls):
     prefix, extra = stack
+    if tls:
+        extra = {**extra, "valkey_tls_enabled": True, "valkey_tls_ca_dir": str(tmp_path / "ca")}
     run = run_playbook("deploy", extra, check=True)
     assert run.returncode == 0, run.output[-4000:]
     assert run.changed > 0
@@ -154,6 +197,9 @@ def test_redeploys_recreate_only_what_changed_and_keep_the_data(engine, stack, t
     signin = requests.post(f"{base}/api/v1/auths/signin", timeout=30,
                            json={"email": "ada@example.com", "password": "correct-horse-9"})
     assert signin.status_code == 200, signin.text
+    # Sign-up, sign-in, token checks and the websocket manager ran as Open WebUI's ACL user, and Valkey
+    # refused it nothing: the rules cover every command those paths send.
+    assert _valkey_cli(new_valkey, admin, "ACL", "LOG") == "", "Valkey refused Open WebUI something (ACL LOG)"
 
     # Teardown keeps the volumes; only purge deletes them.
     kept = run_playbook("teardown", extra)
@@ -164,3 +210,42 @@ def test_redeploys_recreate_only_what_changed_and_keep_the_data(engine, stack, t
     purged = run_playbook("teardown", {**extra, "purge": True})
     assert purged.returncode == 0, purged.output[-3000:]
     assert leftovers(engine, prefix) == []
+
+
+def _visible_config(container) -> str:
+    """What `docker inspect` shows of how a container starts and is checked (the environment aside)."""
+    config = container.attrs["Config"]
+    return json.dumps([config["Cmd"], config["Entrypoint"], config["Healthcheck"], container.attrs["Args"]])
+
+
+def test_turning_tls_on_recreates_both_and_keeps_keys_out_of_output(engine, stack, tmp_path):
+    prefix, extra = stack
+    plain = run_playbook("deploy", extra)
+    assert plain.returncode == 0, plain.output[-5000:]
+    before = {name: engine.containers.get(extra[name]).id for name in ("valkey_container_name", "open_webui_container_name")}
+
+    tls_vars = {**extra, "valkey_tls_enabled": True, "valkey_tls_ca_dir": str(tmp_path / "ca")}
+    tls = run_playbook("deploy", tls_vars, verbosity=3)
+    # The run ends with the deploy playbook's verification, now over TLS.
+    assert tls.returncode == 0, tls.output[-5000:]
+    assert "websocket handshake ok" in tls.output
+    for name, old_id in before.items():
+        assert engine.containers.get(extra[name]).id != old_id, f"{extra[name]} was not recreated for TLS"
+
+    credentials = tmp_path / "credentials"
+    secrets = {f.name: f.read_text().strip() for f in credentials.iterdir() if not f.name.endswith(".crt")}
+    secrets["ca.key"] = (tmp_path / "ca" / "ca.key").read_text().strip()
+    assert {"valkey-tls.key", "webui-secret-key", "valkey-admin.password"} <= set(secrets)
+    for name, secret in secrets.items():
+        body = secret.splitlines()[1] if secret.startswith("-----BEGIN") else secret
+        assert body not in tls.output, f"{name} appears in ansible-playbook -vvv output"
+        for container_name in (extra["valkey_container_name"], extra["open_webui_container_name"]):
+            container = engine.containers.get(container_name)
+            assert body not in _visible_config(container), f"{name} shows in {container_name}'s command or health check"
+
+    again = run_playbook("deploy", tls_vars)
+    assert again.returncode == 0 and again.changed == 0, again.output[-5000:]
+
+    purged = run_playbook("teardown", {**tls_vars, "purge": True})
+    assert purged.returncode == 0, purged.output[-3000:]
+    assert leftovers(engine, prefix) == [], "purge left the TLS files or containers behind"

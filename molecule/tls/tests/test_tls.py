@@ -1,0 +1,99 @@
+"""With TLS on, Valkey speaks only TLS, proves its identity with the private CA's certificate,
+and Open WebUI still manages its websockets through it."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+
+testinfra_hosts = ["molecule-tls"]
+
+
+def _tls_dir(hostvars):
+    return f"/etc/owui-realtime/{hostvars['valkey_container_name']}/tls"
+
+
+def _with_ca(hostvars):
+    return {_tls_dir(hostvars): {"bind": "/tls", "mode": "ro"}}
+
+
+def test_valkey_closes_the_plaintext_port(valkey):
+    _, conf = valkey.exec_run(["cat", "/etc/valkey/valkey.conf"])
+    lines = conf.decode().splitlines()
+    assert "port 0" in lines
+    assert "tls-port 6379" in lines
+
+
+def test_a_plaintext_client_is_refused(neighbour, hostvars, secrets):
+    plain = neighbour("-h", "redis", "--user", "open-webui", "PING", env={"REDISCLI_AUTH": secrets["valkey_open_webui"]})
+    assert "PONG" not in plain, plain
+    # The same client and credentials over TLS get in, so the refusal is about plaintext.
+    tls = neighbour("-h", "redis", "--tls", "--cacert", "/tls/ca.crt", "--user", "open-webui", "PING",
+                    env={"REDISCLI_AUTH": secrets["valkey_open_webui"]}, volumes=_with_ca(hostvars))
+    assert tls == "PONG"
+
+
+def test_tls_clients_must_still_log_in(neighbour, hostvars):
+    out = neighbour("-h", "redis", "--tls", "--cacert", "/tls/ca.crt", "PING", volumes=_with_ca(hostvars))
+    assert "NOAUTH" in out, out
+
+
+def test_valkeys_certificate_is_verified_not_just_accepted(neighbour, hostvars, secrets):
+    # Without the private CA the client has only the system trust store, which does not know Valkey's certificate.
+    out = neighbour("-h", "redis", "--tls", "--user", "open-webui", "PING", env={"REDISCLI_AUTH": secrets["valkey_open_webui"]})
+    assert "PONG" not in out
+    assert "certificate" in out.lower(), out
+
+
+def test_the_private_key_is_readable_only_by_valkeys_user(host, hostvars):
+    key = os.stat(f"{_tls_dir(hostvars)}/server.key")
+    assert stat.S_IMODE(key.st_mode) == 0o600
+    assert key.st_uid == 999
+    ca_key = os.stat(f"{hostvars['valkey_tls_ca_dir']}/ca.key")
+    assert stat.S_IMODE(ca_key.st_mode) == 0o600
+
+
+def test_open_webui_verifies_valkey_with_the_private_ca(open_webui):
+    env = dict(item.split("=", 1) for item in open_webui.attrs["Config"]["Env"])
+    assert env["WEBSOCKET_REDIS_URL"].startswith("rediss://open-webui:")
+    assert env["WEBSOCKET_REDIS_URL"].endswith("@redis:6379/1?ssl_ca_certs=%2Fetc%2Fowui-realtime%2Fvalkey-ca.crt")
+    mounts = {m["Destination"]: m for m in open_webui.attrs["Mounts"]}
+    assert mounts["/etc/owui-realtime/valkey-ca.crt"]["RW"] is False
+
+
+def test_open_webui_is_connected_over_tls(valkey, secrets):
+    # Plaintext is closed, so every client Valkey lists came in over TLS; Open WebUI's user must be among them.
+    _, out = valkey.exec_run(["valkey-cli", "--tls", "--cacert", "/etc/valkey/tls/ca.crt", "--no-auth-warning",
+                              "CLIENT", "LIST"], environment={"REDISCLI_AUTH": secrets["valkey_admin"]})
+    users = {field.split("=", 1)[1] for line in out.decode().splitlines() for field in line.split() if field.startswith("user=")}
+    assert "open-webui" in users, out.decode()
+
+
+def _websocket_check(host, hostvars, secrets, **extra):
+    return host.ansible(
+        "owui.realtime.websocket_check",
+        json.dumps({
+            "valkey_container": hostvars["valkey_container_name"],
+            "valkey_password": secrets["valkey_admin"],
+            "valkey_db": 1,
+            "open_webui_containers": [hostvars["open_webui_container_name"]],
+            "open_webui_url": "http://127.0.0.1:3311",
+            "wait_timeout": 0,
+            **extra,
+        }),
+        check=False,
+    )
+
+
+def test_websocket_check_passes_over_tls(host, hostvars, secrets):
+    result = _websocket_check(host, hostvars, secrets, valkey_tls=True, valkey_tls_ca_cert="/etc/valkey/tls/ca.crt")
+    for name in ("ping", "valkey_side", "websocket"):
+        assert result["checks"][name]["status"] == "ok", result["checks"][name]
+
+
+def test_websocket_check_fails_when_told_to_speak_plaintext(host, hostvars, secrets):
+    # testinfra hands back the module's result without its "failed" flag: judge by the checks.
+    result = _websocket_check(host, hostvars, secrets, valkey_tls=False)
+    assert result["checks"]["ping"]["status"] == "failed", result["checks"]["ping"]
+    assert {cause["id"] for cause in result["causes"]} == {"tls_mismatch"}, result["causes"]
