@@ -186,6 +186,9 @@ class ValkeyViaRedisPy:
             "socket_timeout": timeout,
             "socket_connect_timeout": timeout,
             "decode_responses": True,
+            # One attempt per question: the module's own wait loop retries, and redis-py's default
+            # retries with backoff would stretch one failed answer to several timeouts.
+            "retry": redis.retry.Retry(redis.backoff.NoBackoff(), 0),
         }
         self.kwargs.update(host=parsed_url["host"], port=parsed_url["port"], ssl=self.tls)
         if self.ca_cert:
