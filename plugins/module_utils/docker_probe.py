@@ -32,9 +32,11 @@ def inspect_container(client: Any, name: str) -> dict[str, Any] | None:
         return None
 
 
-def container_log(client: Any, inspect: dict[str, Any], since: str | None) -> str:
-    """stdout and stderr of a container since a time, each line prefixed with its timestamp."""
-    params: dict[str, Any] = {"stdout": 1, "stderr": 1, "timestamps": 1}
+def container_log(client: Any, inspect: dict[str, Any], since: str | None, tail: int | None = None,
+                  timestamps: bool = True) -> str:
+    """stdout and stderr of an inspected container since a time (the logs API's seconds.nanoseconds),
+    the last `tail` lines only when given, each line prefixed with its timestamp unless told not to."""
+    params: dict[str, Any] = {"stdout": 1, "stderr": 1, "timestamps": int(timestamps), "tail": str(tail) if tail else "all"}
     if since:
         params["since"] = since
     # The same two calls community.docker's docker_container module uses to read logs; they

@@ -67,7 +67,8 @@ from ansible_collections.community.docker.plugins.module_utils.common_api import
     RequestException,
 )
 
-from ansible_collections.owui.realtime.plugins.module_utils.container_logs import read_log
+from ansible_collections.owui.realtime.plugins.module_utils.docker_probe import container_log
+from ansible_collections.owui.realtime.plugins.module_utils.websocket_check import docker_since
 
 
 def main():
@@ -84,7 +85,11 @@ def main():
         container = client.get_container(params["name"])
         if container is None:
             client.module.exit_json(changed=False, exists=False, lines=[])
-        lines = read_log(client, container, tail=params["tail"] or None, since_start=params["since_start"])
+        # since_start: an earlier run's lines cannot be mistaken for the present one's. Whole seconds,
+        # because a process writes its first lines before the engine records StartedAt.
+        since = docker_since((container.get("State") or {}).get("StartedAt")) if params["since_start"] else None
+        since = since.split(".")[0] if since else None
+        lines = container_log(client, container, since, tail=params["tail"] or None, timestamps=False).splitlines()
     except (DockerException, RequestException) as exc:
         client.fail(f"Could not read the log of container {params['name']}: {exc}")
     client.module.exit_json(changed=False, exists=True, lines=lines)

@@ -6,6 +6,7 @@ import json
 import os
 import re
 import subprocess
+import sys
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -67,3 +68,21 @@ def run_playbook(name: str, extra_vars: dict, *, check: bool = False, env: dict 
                     ANSIBLE_COLLECTIONS_PATH=str(ROOT / ".cache" / "collections"), **(env or {}))
     proc = subprocess.run(cmd, cwd=ROOT, env=full_env, capture_output=True, text=True, timeout=timeout, check=False)
     return Run(proc.returncode, proc.stdout + proc.stderr)
+
+
+def run_module(name: str, args: dict, *, check: bool = False, timeout: int = 300) -> tuple[dict | None, str]:
+    """Run one of the collection's modules ad hoc on localhost, as `ansible localhost -m owui.realtime.NAME`
+    does; return its result (None when Ansible printed none) and everything Ansible printed."""
+    cmd = [str(Path(sys.executable).with_name("ansible")), "localhost", "-i", str(INVENTORY),
+           "-m", f"owui.realtime.{name}", "-a", json.dumps(args)]
+    if check:
+        cmd.append("--check")
+    env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_NOCOLOR="1",
+               ANSIBLE_COLLECTIONS_PATH=str(ROOT / ".cache" / "collections"),
+               ANSIBLE_LOAD_CALLBACK_PLUGINS="1", ANSIBLE_STDOUT_CALLBACK="json")
+    proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout, check=False)
+    try:
+        result = json.loads(proc.stdout)["plays"][0]["tasks"][0]["hosts"]["localhost"]
+    except (ValueError, LookupError, TypeError):
+        result = None
+    return result, proc.stdout + proc.stderr

@@ -25,11 +25,11 @@ from pathlib import Path
 
 import pytest
 from conftest import Scratch
+from playbook import run_module
 
 pytestmark = pytest.mark.integration
 
 ROOT = Path(__file__).resolve().parents[2]
-INVENTORY = ROOT / "tests" / "inventory" / "localhost.yml"
 ANSIBLE = Path(sys.executable).with_name("ansible")
 VALKEY_IMAGE = os.environ.get("OWUI_TEST_VALKEY_IMAGE", "localhost/owui-test/valkey:8.1")
 OPEN_WEBUI_IMAGE = os.environ.get("OWUI_TEST_OPEN_WEBUI_IMAGE", "localhost/owui-test/open-webui:0.12.4")
@@ -116,18 +116,8 @@ def stack(docker_client, require_image):
 
 def run_check(check_mode: bool = False, **args) -> tuple[dict, str]:
     """Run the module ad hoc; return its result and everything Ansible printed."""
-    cmd = [str(ANSIBLE), "localhost", "-i", str(INVENTORY), "-m", "owui.realtime.websocket_check",
-           "-a", json.dumps(args)]
-    if check_mode:
-        cmd.append("--check")
-    env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_NOCOLOR="1",
-               ANSIBLE_COLLECTIONS_PATH=str(ROOT / ".cache" / "collections"),
-               ANSIBLE_LOAD_CALLBACK_PLUGINS="1", ANSIBLE_STDOUT_CALLBACK="json")
-    proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300, check=False)
-    output = proc.stdout + proc.stderr
-    try:
-        result = json.loads(proc.stdout)["plays"][0]["tasks"][0]["hosts"]["localhost"]
-    except (ValueError, LookupError, TypeError):
+    result, output = run_module("websocket_check", args, check=check_mode)
+    if result is None:
         pytest.fail(f"no module result in ansible's output:\n{output[-4000:]}")
     assert PASSWORD not in output, "the Valkey password leaked into the output"
     return result, output
