@@ -4,6 +4,8 @@ container on the scenario's network."""
 
 from __future__ import annotations
 
+import json
+
 import docker
 import pytest
 
@@ -76,5 +78,25 @@ def neighbour(engine, hostvars, valkey):
         finally:
             # v=True: the image declares /data a volume; leave no anonymous volume behind.
             container.remove(v=True, force=True)
+
+    return run
+
+
+@pytest.fixture(scope="module")
+def websocket_check(host, hostvars, secrets):
+    """``websocket_check(**options)`` runs owui.realtime.websocket_check against the scenario's stack
+    (admin login, db 1, Open WebUI's published port) with the given options on top; testinfra hands
+    back the result without its "failed" flag, so callers judge by ``checks`` and ``causes``."""
+
+    def run(**options):
+        args = {
+            "valkey_container": hostvars["valkey_container_name"],
+            "valkey_password": secrets["valkey_admin"],
+            "valkey_db": 1,
+            "open_webui_containers": [hostvars["open_webui_container_name"]],
+            "open_webui_url": f"http://127.0.0.1:{hostvars['open_webui_port']}",
+            **options,
+        }
+        return host.ansible("owui.realtime.websocket_check", json.dumps(args), check=False)
 
     return run

@@ -105,18 +105,8 @@ def test_secrets_are_not_in_commands_or_health_checks(valkey, open_webui, secret
             assert secret not in visible, f"a secret shows in {container.name}'s command or health check"
 
 
-def test_websocket_check_proves_valkey_is_the_manager(host, hostvars, secrets):
-    result = host.ansible(
-        "owui.realtime.websocket_check",
-        json.dumps({
-            "valkey_container": hostvars["valkey_container_name"],
-            "valkey_password": secrets["valkey_admin"],
-            "valkey_db": 1,
-            "open_webui_containers": [hostvars["open_webui_container_name"]],
-            "open_webui_url": "http://127.0.0.1:3310",
-        }),
-        check=False,
-    )
+def test_websocket_check_proves_valkey_is_the_manager(websocket_check):
+    result = websocket_check()
     for name in ("ping", "valkey_side", "websocket"):
         assert result["checks"][name]["status"] == "ok", result["checks"][name]
 

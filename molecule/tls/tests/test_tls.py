@@ -3,7 +3,6 @@ and Open WebUI still manages its websockets through it."""
 
 from __future__ import annotations
 
-import json
 import os
 import stat
 
@@ -70,30 +69,13 @@ def test_open_webui_is_connected_over_tls(valkey, secrets):
     assert "open-webui" in users, out.decode()
 
 
-def _websocket_check(host, hostvars, secrets, **extra):
-    return host.ansible(
-        "owui.realtime.websocket_check",
-        json.dumps({
-            "valkey_container": hostvars["valkey_container_name"],
-            "valkey_password": secrets["valkey_admin"],
-            "valkey_db": 1,
-            "open_webui_containers": [hostvars["open_webui_container_name"]],
-            "open_webui_url": "http://127.0.0.1:3311",
-            "wait_timeout": 0,
-            **extra,
-        }),
-        check=False,
-    )
-
-
-def test_websocket_check_passes_over_tls(host, hostvars, secrets):
-    result = _websocket_check(host, hostvars, secrets, valkey_tls=True, valkey_tls_ca_cert="/etc/valkey/tls/ca.crt")
+def test_websocket_check_passes_over_tls(websocket_check):
+    result = websocket_check(valkey_tls=True, valkey_tls_ca_cert="/etc/valkey/tls/ca.crt")
     for name in ("ping", "valkey_side", "websocket"):
         assert result["checks"][name]["status"] == "ok", result["checks"][name]
 
 
-def test_websocket_check_fails_when_told_to_speak_plaintext(host, hostvars, secrets):
-    # testinfra hands back the module's result without its "failed" flag: judge by the checks.
-    result = _websocket_check(host, hostvars, secrets, valkey_tls=False)
+def test_websocket_check_fails_when_told_to_speak_plaintext(websocket_check):
+    result = websocket_check(valkey_tls=False, wait_timeout=0)
     assert result["checks"]["ping"]["status"] == "failed", result["checks"]["ping"]
     assert {cause["id"] for cause in result["causes"]} == {"tls_mismatch"}, result["causes"]
