@@ -57,9 +57,11 @@ def unique_prefix(kind: str) -> str:
     return f"owui-it-{kind}-{uuid.uuid4().hex[:6]}"
 
 
-def run_playbook(name: str, extra_vars: dict, *, check: bool = False, env: dict | None = None,
+def run_playbook(name: str | Path, extra_vars: dict, *, check: bool = False, env: dict | None = None,
                  timeout: int = 900, verbosity: int = 0, inventory: Path = INVENTORY) -> Run:
-    cmd = ["ansible-playbook", "-i", str(inventory), f"owui.realtime.{name}", "-e", json.dumps(extra_vars)]
+    """Run one of the collection's playbooks by its short name, or a test playbook by its path."""
+    playbook = str(name) if isinstance(name, Path) else f"owui.realtime.{name}"
+    cmd = ["ansible-playbook", "-i", str(inventory), playbook, "-e", json.dumps(extra_vars)]
     if check:
         cmd.append("--check")
     if verbosity:

@@ -74,6 +74,8 @@ BAD_INPUT = [
                  "valkey_tls_key", id="tls-certificate-without-key"),
     pytest.param({"valkey_tls_enabled": True, "valkey_tls_subject_alt_names": ["valkey.example.org"]},
                  "valkey_tls_subject_alt_names", id="tls-name-without-type"),
+    pytest.param({"valkey_tls_enabled": True, "valkey_tls_valid_days": 30, "valkey_tls_renew_days": 30},
+                 "valkey_tls_renew_days", id="tls-renewal-window-as-long-as-validity"),
 ]
 
 
