@@ -8,7 +8,7 @@ from urllib.parse import quote
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.owui.realtime.plugins.module_utils.websocket_check import is_loopback
+from ansible_collections.owui.realtime.plugins.module_utils.redis_url import is_loopback
 
 DOCUMENTATION = r"""
 name: valkey_url

@@ -21,12 +21,12 @@ from typing import Any
 from ansible_collections.owui.realtime.plugins.module_utils.docker_probe import (
     ExecFailed,
 )
-from ansible_collections.owui.realtime.plugins.module_utils.websocket_check import (
+from ansible_collections.owui.realtime.plugins.module_utils.masking import scrub
+from ansible_collections.owui.realtime.plugins.module_utils.valkey_replies import (
     glob_escape,
     parse_client_list,
     parse_keyspace,
     parse_numsub,
-    scrub,
 )
 
 try:
@@ -167,18 +167,18 @@ def redis_error_text(exc: Exception) -> str:
 class ValkeyViaRedisPy:
     """redis-py connected to valkey_url; explicit user, password and db win over the URL's.
 
-    TLS follows the URL's scheme unless `tls` says otherwise; the CA file (on this host) is
-    `ca_cert`, else the URL's ssl_ca_certs, else the system trust store. redis-py checks the
-    host name against the certificate (ssl_check_hostname stays on).
+    Whether to speak TLS and with which CA file (on this host; None: the system trust store) is
+    decided by the caller (valkey_access), not here. redis-py checks the host name against the
+    certificate (ssl_check_hostname stays on).
     """
 
     def __init__(self, parsed_url: dict[str, Any], display_url: str, db: int, timeout: float,
-                 username: str | None = None, password: str | None = None,
-                 tls: bool | None = None, ca_cert: str | None = None) -> None:
+                 username: str | None = None, password: str | None = None, *,
+                 tls: bool, ca_cert: str | None) -> None:
         self.display_url = display_url
         self.db = db
-        self.tls = bool(parsed_url["tls"] if tls is None else tls)
-        self.ca_cert = (ca_cert or parsed_url.get("ca_certs")) if self.tls else None
+        self.tls = tls
+        self.ca_cert = ca_cert if tls else None
         self.timeout = timeout
         self.kwargs: dict[str, Any] = {
             "username": username if username is not None else parsed_url["username"],

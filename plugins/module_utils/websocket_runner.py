@@ -11,30 +11,30 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
-from ansible_collections.owui.realtime.plugins.module_utils.valkey_probe import (
-    ValkeyError,
-    ValkeyViaExec,
-)
-from ansible_collections.owui.realtime.plugins.module_utils.websocket_check import (
-    all_causes,
-    cause,
-    check_entry,
-    classify_valkey_error,
-    client_ip,
+from ansible_collections.owui.realtime.plugins.module_utils.causes import cause
+from ansible_collections.owui.realtime.plugins.module_utils.check_settings import Settings
+from ansible_collections.owui.realtime.plugins.module_utils.docker_time import docker_since
+from ansible_collections.owui.realtime.plugins.module_utils.log_scan import LOG_LINE, scan_log
+from ansible_collections.owui.realtime.plugins.module_utils.masking import mask_url
+from ansible_collections.owui.realtime.plugins.module_utils.open_webui_container import (
     config_causes,
     container_addresses,
-    docker_since,
     env_to_dict,
-    is_subscriber,
-    mask_url,
     open_webui_settings,
-    parse_redis_url,
     published_url,
+)
+from ansible_collections.owui.realtime.plugins.module_utils.redis_url import parse_redis_url
+from ansible_collections.owui.realtime.plugins.module_utils.valkey_access import open_probe, valkey_access
+from ansible_collections.owui.realtime.plugins.module_utils.valkey_errors import classify_valkey_error
+from ansible_collections.owui.realtime.plugins.module_utils.valkey_probe import ValkeyError
+from ansible_collections.owui.realtime.plugins.module_utils.valkey_replies import client_ip, is_subscriber
+from ansible_collections.owui.realtime.plugins.module_utils.verdict import (
+    all_causes,
+    check_entry,
     required_checks,
-    scan_log,
     summary,
     worth_waiting,
 )
@@ -42,25 +42,6 @@ from ansible_collections.owui.realtime.plugins.module_utils.websocket_check impo
 SOCKETIO_CHANNEL = "socketio"
 # Causes that concern where the check looks rather than Open WebUI itself.
 VALKEY_SIDE_CONFIG_CAUSES = ("db_mismatch", "prefix_mismatch")
-
-
-@dataclass
-class Settings:
-    valkey_container: str = "redis-valkey"
-    valkey_url: str | None = None
-    valkey_username: str | None = None
-    valkey_password: str | None = None
-    valkey_db: int = 1
-    valkey_port: int | None = None
-    valkey_tls: bool | None = None
-    valkey_tls_ca_cert: str | None = None
-    open_webui_containers: list[str] = field(default_factory=lambda: ["open-webui"])
-    open_webui_url: str | None = None
-    open_webui_port: int = 8080
-    key_prefix: str = "open-webui"
-    require: list[str] = field(default_factory=lambda: ["ping", "valkey_side", "websocket"])
-    wait_timeout: float = 60
-    interval: float = 2
 
 
 @dataclass
@@ -75,6 +56,20 @@ class Probes:
     register_secret: Callable[[str], None] = lambda secret: None
 
 
+class _Secrets:
+    """Secrets met during a run: kept to scrub log lines, and handed to the caller's register_secret
+    (the module's no_log_values) as they appear."""
+
+    def __init__(self, register: Callable[[str], None]) -> None:
+        self.values: list[str] = []
+        self._register = register
+
+    def add(self, secret: str | None) -> None:
+        if secret and secret not in self.values:
+            self.values.append(secret)
+            self._register(secret)
+
+
 class _Timer:
     def __init__(self) -> None:
         self.start = time.monotonic()
@@ -83,7 +78,8 @@ class _Timer:
         return time.monotonic() - self.start
 
 
-def _inspect_open_webui(settings: Settings, probes: Probes, required: bool) -> tuple[dict[str, Any], dict[str, Any]]:
+def _inspect_open_webui(settings: Settings, probes: Probes, secrets: _Secrets,
+                        required: bool) -> tuple[dict[str, Any], dict[str, Any]]:
     timer = _Timer()
     containers: dict[str, Any] = {}
     evidence: dict[str, Any] = {}
@@ -107,8 +103,8 @@ def _inspect_open_webui(settings: Settings, probes: Probes, required: bool) -> t
                 parsed_url = parse_redis_url(env_settings["redis_url"])
             except ValueError:
                 parsed_url = None
-        if parsed_url and parsed_url["password"]:
-            probes.register_secret(parsed_url["password"])
+        if parsed_url:
+            secrets.add(parsed_url["password"])
         for item in config_causes(name, env_settings, settings.valkey_db, settings.key_prefix):
             if item["id"] in VALKEY_SIDE_CONFIG_CAUSES:
                 item["check"] = "valkey_side"
@@ -145,76 +141,6 @@ def _inspect_open_webui(settings: Settings, probes: Probes, required: bool) -> t
         detail += ", WEBSOCKET_MANAGER=redis, websockets enabled, Valkey URL not loopback"
     entry = check_entry("failed" if causes else "ok", required, detail, {"containers": evidence}, causes, timer())
     return entry, {"containers": containers, "side_causes": side_causes}
-
-
-def _tls_choice(settings: Settings, containers: dict[str, Any], url_tls: bool | None) -> tuple[bool, str]:
-    """Whether to speak TLS to Valkey, and why: given, else valkey_url's scheme, else the way the
-    first Open WebUI container with a readable WEBSOCKET_REDIS_URL speaks to it, else off."""
-    if settings.valkey_tls is not None:
-        return settings.valkey_tls, "given"
-    if url_tls is not None:
-        return url_tls, "valkey_url"
-    for name, item in containers.items():
-        parsed = item.get("parsed_url")
-        if parsed:
-            return parsed["tls"], f"WEBSOCKET_REDIS_URL of '{name}'"
-    return False, "default off"
-
-
-def _tls_facts(facts: dict[str, Any], tls: bool, ca_cert: str | None, settings: Settings) -> None:
-    facts.update(tls=tls, tls_ca_cert=ca_cert)
-    if not tls and settings.valkey_tls_ca_cert:
-        facts["tls_from"] += " (valkey_tls_ca_cert not used)"
-
-
-def _valkey_access(settings: Settings, probes: Probes, containers: dict[str, Any]) -> tuple[Any, dict[str, Any], list[dict[str, Any]]]:
-    """Pick how to reach Valkey, with which credentials and whether over TLS; report where each
-    choice came from."""
-    username, password = settings.valkey_username, settings.valkey_password
-    source = "given" if (username or password) else "none"
-    url_port = None
-    for name, item in containers.items():
-        parsed = item.get("parsed_url")
-        if not parsed:
-            continue
-        url_port = url_port or parsed["port"]
-        if source == "none" and not settings.valkey_url and (parsed["username"] or parsed["password"]):
-            username, password = parsed["username"], parsed["password"]
-            source = f"WEBSOCKET_REDIS_URL of '{name}'"
-    facts: dict[str, Any] = {"credentials": source, "db": settings.valkey_db}
-    timeout = min(10.0, max(1.0, settings.wait_timeout))
-    if settings.valkey_url:
-        parsed = parse_redis_url(settings.valkey_url)
-        if parsed["password"]:
-            probes.register_secret(parsed["password"])
-        if source == "given" or parsed["username"] or parsed["password"]:
-            facts["credentials"] = "given" if source == "given" else "valkey_url"
-        tls, facts["tls_from"] = _tls_choice(settings, containers, parsed["tls"])
-        # A CA file on this host: given, else the URL's ssl_ca_certs.
-        ca_cert = (settings.valkey_tls_ca_cert or parsed["ca_certs"]) if tls else None
-        _tls_facts(facts, tls, ca_cert, settings)
-        probe = probes.make_redis(parsed, mask_url(settings.valkey_url), settings.valkey_db, timeout, username, password,
-                                  tls=tls, ca_cert=ca_cert)
-        facts["via"] = probe.describe()
-        return probe, facts, []
-    port = settings.valkey_port or url_port or 6379
-    # The containers' ssl_ca_certs is a path in Open WebUI's container, of no use in Valkey's.
-    tls, facts["tls_from"] = _tls_choice(settings, containers, None)
-    ca_cert = settings.valkey_tls_ca_cert if tls else None
-    _tls_facts(facts, tls, ca_cert, settings)
-    info = probes.inspect(settings.valkey_container)
-    facts["container"] = settings.valkey_container
-    if info is None:
-        return None, facts, [cause("valkey_container_missing", "ping", container=settings.valkey_container)]
-    state = info.get("State") or {}
-    if not state.get("Running") or state.get("Paused"):
-        return None, facts, [cause("valkey_container_not_running", "ping", container=settings.valkey_container,
-                                   status=state.get("Status", "stopped"), exit_code=state.get("ExitCode"))]
-    facts["valkey_networks"] = sorted((info.get("NetworkSettings") or {}).get("Networks") or {})
-    probe = ValkeyViaExec(probes.exec_run, settings.valkey_container, port, settings.valkey_db, username, password,
-                          tls=tls, ca_cert=ca_cert, timeout=timeout)
-    facts["via"] = probe.describe()
-    return probe, facts, []
 
 
 def _ping(probe: Any, facts: dict[str, Any], early: list[dict[str, Any]], settings: Settings, required: bool) -> dict[str, Any]:
@@ -351,7 +277,7 @@ def _log_line(settings: Settings, probes: Probes, containers: dict[str, Any], re
         item = containers.get(name)
         if not item or not item["running"]:
             evidence[name] = {"found": False, "reason": "container not running"}
-            causes.append(cause("log_line_missing", "log_line", line="Using Redis to manage websockets.",
+            causes.append(cause("log_line_missing", "log_line", line=LOG_LINE,
                                 container=name, started_at="(not running)"))
             continue
         started_at = (item["info"].get("State") or {}).get("StartedAt")
@@ -359,7 +285,7 @@ def _log_line(settings: Settings, probes: Probes, containers: dict[str, Any], re
         scan = scan_log(text, started_at, secrets)
         evidence[name] = dict(scan, since=started_at)
         if not scan["found"]:
-            causes.append(cause("log_line_missing", "log_line", line="Using Redis to manage websockets.",
+            causes.append(cause("log_line_missing", "log_line", line=LOG_LINE,
                                 container=name, started_at=started_at))
         for line in scan["fallback"][:1]:
             fallback.append(cause("in_memory_fallback", "open_webui", container=name, started_at=started_at, line=line))
@@ -369,25 +295,26 @@ def _log_line(settings: Settings, probes: Probes, containers: dict[str, Any], re
                          fix=f"{named['id']}: {named['fix']}")
             hints.append(hint)
     found = sum(1 for value in evidence.values() if value.get("found"))
-    detail = f"'Using Redis to manage websockets.' printed since start by {found}/{len(settings.open_webui_containers)}"
+    detail = f"'{LOG_LINE}' printed since start by {found}/{len(settings.open_webui_containers)}"
     status = "skipped" if not settings.open_webui_containers else "failed" if causes else "ok"
     entry = check_entry(status, required, detail, evidence, causes, timer())
     return entry, fallback, hints
 
 
-def attempt(settings: Settings, probes: Probes, deadline: float, secrets: list[str]) -> tuple[dict[str, Any], dict[str, Any]]:
+def attempt(settings: Settings, probes: Probes, deadline: float, secrets: _Secrets) -> tuple[dict[str, Any], dict[str, Any]]:
     """One pass over all checks. Order matters: the handshake comes before the Valkey-side
     check because Open WebUI subscribes to 'socketio' only once a client has connected."""
     required = required_checks(settings.require)
-    owui, state = _inspect_open_webui(settings, probes, required["open_webui"])
+    owui, state = _inspect_open_webui(settings, probes, secrets, required["open_webui"])
     containers = state["containers"]
-    probe, facts, early = _valkey_access(settings, probes, containers)
+    access = valkey_access(settings, containers, secrets.add)
+    probe, facts, early = open_probe(settings, access, probes.inspect, probes.exec_run, probes.make_redis)
     try:
         ping = _ping(probe, facts, early, settings, required["ping"])
         websocket = _websocket(settings, probes, containers, deadline, required["websocket"], owui["causes"])
         handshake_done = any(r.get("ok") for r in websocket["evidence"].get("handshakes", {}).values())
         side = _valkey_side(settings, probe, ping, containers, handshake_done, state["side_causes"], required["valkey_side"])
-        log_entry, fallback, hints = _log_line(settings, probes, containers, required["log_line"], tuple(secrets))
+        log_entry, fallback, hints = _log_line(settings, probes, containers, required["log_line"], tuple(secrets.values))
     finally:
         if probe is not None and hasattr(probe, "close"):
             probe.close()
@@ -401,21 +328,11 @@ def attempt(settings: Settings, probes: Probes, deadline: float, secrets: list[s
     return checks, facts
 
 
-def run(settings: Settings, probes: Probes, secrets: list[str] | None = None,
-        sleep: Callable[[float], None] = time.sleep) -> dict[str, Any]:
+def run(settings: Settings, probes: Probes, sleep: Callable[[float], None] = time.sleep) -> dict[str, Any]:
     """Repeat the checks until the required ones pass, one fails for a reason waiting cannot
     change, or wait_timeout runs out. Returns the module's result (without changed/failed)."""
-    secrets = secrets if secrets is not None else []
-    original_register = probes.register_secret
-
-    def register(secret: str) -> None:
-        if secret and secret not in secrets:
-            secrets.append(secret)
-        original_register(secret)
-
-    probes.register_secret = register
-    if settings.valkey_password:
-        register(settings.valkey_password)
+    secrets = _Secrets(probes.register_secret)
+    secrets.add(settings.valkey_password)
     start = time.monotonic()
     deadline = start + settings.wait_timeout
     attempts = 0

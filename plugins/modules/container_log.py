@@ -68,18 +68,17 @@ from ansible_collections.community.docker.plugins.module_utils.common_api import
 )
 
 from ansible_collections.owui.realtime.plugins.module_utils.docker_probe import container_log
-from ansible_collections.owui.realtime.plugins.module_utils.websocket_check import docker_since
+from ansible_collections.owui.realtime.plugins.module_utils.docker_time import docker_since
+
+ARGUMENT_SPEC = dict(
+    name=dict(type="str", required=True),
+    tail=dict(type="int", default=50),
+    since_start=dict(type="bool", default=False),
+)
 
 
 def main():
-    client = AnsibleDockerClient(
-        argument_spec=dict(
-            name=dict(type="str", required=True),
-            tail=dict(type="int", default=50),
-            since_start=dict(type="bool", default=False),
-        ),
-        supports_check_mode=True,
-    )
+    client = AnsibleDockerClient(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
     params = client.module.params
     try:
         container = client.get_container(params["name"])

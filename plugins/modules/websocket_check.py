@@ -374,59 +374,41 @@ from ansible_collections.owui.realtime.plugins.module_utils import (
     socketio_probe,
     valkey_probe,
 )
+from ansible_collections.owui.realtime.plugins.module_utils.check_settings import (
+    ARGUMENT_SPEC,
+    settings_from,
+)
 from ansible_collections.owui.realtime.plugins.module_utils.docker_probe import (
     container_log,
     exec_in,
     inspect_container,
 )
-from ansible_collections.owui.realtime.plugins.module_utils.websocket_check import (
-    REQUIRE_CHOICES,
-    parse_redis_url,
-)
 from ansible_collections.owui.realtime.plugins.module_utils.websocket_runner import (
     Probes,
-    Settings,
     run,
 )
 
 
 def main() -> None:
-    argument_spec = {
-        "valkey_container": {"type": "str", "default": "redis-valkey", "no_log": False},
-        "valkey_port": {"type": "int", "no_log": False},
-        "valkey_tls": {"type": "bool", "no_log": False},
-        "valkey_tls_ca_cert": {"type": "str", "no_log": False},
-        "valkey_url": {"type": "str", "no_log": False},
-        "valkey_username": {"type": "str", "no_log": False},
-        "valkey_password": {"type": "str", "no_log": True},
-        "valkey_db": {"type": "int", "default": 1, "no_log": False},
-        "open_webui_containers": {"type": "list", "elements": "str", "default": ["open-webui"]},
-        "open_webui_url": {"type": "str"},
-        "open_webui_port": {"type": "int", "default": 8080},
-        "key_prefix": {"type": "str", "default": "open-webui", "no_log": False},
-        "require": {"type": "list", "elements": "str", "choices": list(REQUIRE_CHOICES), "default": ["ping", "valkey_side", "websocket"]},
-        "wait_timeout": {"type": "int", "default": 60},
-        "interval": {"type": "int", "default": 2},
-    }
-    client = AnsibleDockerClient(argument_spec=argument_spec, supports_check_mode=True)
+    client = AnsibleDockerClient(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
     module = client.module
     params = module.params
 
-    if params["valkey_url"]:
-        try:
-            parsed = parse_redis_url(params["valkey_url"])
-        except ValueError as exc:
-            module.fail_json(msg=f"valkey_url cannot be used: {exc}; expected redis://[user:password@]host:port or rediss://...")
-        if parsed["password"]:
-            module.no_log_values.add(parsed["password"])
+    try:
+        settings = settings_from(params)
+    except ValueError as exc:
+        module.fail_json(msg=f"valkey_url cannot be used: {exc}; expected redis://[user:password@]host:port or rediss://...")
+    if settings.valkey_url_parts:
+        if settings.valkey_url_parts["password"]:
+            module.no_log_values.add(settings.valkey_url_parts["password"])
         if valkey_probe.REDIS_IMPORT_ERROR:
             module.fail_json(msg=missing_required_lib("redis", reason="to reach Valkey at valkey_url"),
                              exception=valkey_probe.REDIS_IMPORT_ERROR)
-    if params["valkey_db"] < 0 or params["wait_timeout"] < 0 or params["interval"] < 1:
+    if settings.valkey_db < 0 or settings.wait_timeout < 0 or settings.interval < 1:
         module.fail_json(msg="valkey_db and wait_timeout must be 0 or more, interval 1 or more")
-    if not params["open_webui_containers"] and set(params["require"]) - {"ping"}:
+    if not settings.open_webui_containers and set(settings.require) - {"ping"}:
         module.fail_json(msg="open_webui_containers is empty, so there is nothing to prove for "
-                             f"require={params['require']}; name the Open WebUI containers or require only ping")
+                             f"require={settings.require}; name the Open WebUI containers or require only ping")
 
     def handshake(url: str, timeout: float) -> dict:
         # Needed only when there is somewhere to open a websocket to.
@@ -445,23 +427,6 @@ def main() -> None:
         handshake=handshake,
         make_redis=valkey_probe.ValkeyViaRedisPy,
         register_secret=module.no_log_values.add,
-    )
-    settings = Settings(
-        valkey_container=params["valkey_container"],
-        valkey_url=params["valkey_url"],
-        valkey_username=params["valkey_username"],
-        valkey_password=params["valkey_password"],
-        valkey_db=params["valkey_db"],
-        valkey_port=params["valkey_port"],
-        valkey_tls=params["valkey_tls"],
-        valkey_tls_ca_cert=params["valkey_tls_ca_cert"],
-        open_webui_containers=params["open_webui_containers"],
-        open_webui_url=params["open_webui_url"],
-        open_webui_port=params["open_webui_port"],
-        key_prefix=params["key_prefix"],
-        require=params["require"],
-        wait_timeout=params["wait_timeout"],
-        interval=params["interval"],
     )
     try:
         result = run(settings, probes)

@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.owui.realtime.plugins.filter.valkey_url import is_loopback, valkey_url
+from ansible_collections.owui.realtime.plugins.filter.valkey_url import valkey_url
+from ansible_collections.owui.realtime.plugins.module_utils.redis_url import is_loopback
 from ansible_collections.owui.realtime.plugins.test.image_reference import image_reference
 
 

@@ -8,15 +8,13 @@ import pytest
 from ansible_collections.owui.realtime.plugins.module_utils.docker_probe import (
     ExecFailed,
 )
+from ansible_collections.owui.realtime.plugins.module_utils.redis_url import parse_redis_url
+from ansible_collections.owui.realtime.plugins.module_utils.valkey_errors import classify_valkey_error
 from ansible_collections.owui.realtime.plugins.module_utils.valkey_probe import (
     ValkeyError,
     ValkeyViaExec,
     ValkeyViaRedisPy,
     redis_error_text,
-)
-from ansible_collections.owui.realtime.plugins.module_utils.websocket_check import (
-    classify_valkey_error,
-    parse_redis_url,
 )
 
 
@@ -203,9 +201,10 @@ def test_tls_failures_are_errors_with_valkey_clis_words(answer, said):
         ValkeyViaExec(run, "redis-valkey", 6379, 1, password="pw", tls=True).ping()
 
 
-def test_redis_py_follows_the_url_scheme_and_its_ca_file():
+def test_redis_py_speaks_tls_with_the_ca_file_it_is_given():
     parsed = parse_redis_url("rediss://open-webui:pw@valkey.internal:6380/1?ssl_ca_certs=/etc/ssl/valkey-ca.crt")
-    probe = ValkeyViaRedisPy(parsed, "rediss://open-webui:********@valkey.internal:6380/1", 1, 5)
+    probe = ValkeyViaRedisPy(parsed, "rediss://open-webui:********@valkey.internal:6380/1", 1, 5,
+                             tls=True, ca_cert="/etc/ssl/valkey-ca.crt")
     assert probe.tls is True
     assert probe.kwargs["ssl"] is True
     assert probe.kwargs["ssl_ca_certs"] == "/etc/ssl/valkey-ca.crt"
@@ -213,10 +212,13 @@ def test_redis_py_follows_the_url_scheme_and_its_ca_file():
     assert probe.describe().endswith("(TLS, CA /etc/ssl/valkey-ca.crt)")
 
 
-def test_redis_py_given_tls_and_ca_win_over_the_url():
-    parsed = parse_redis_url("redis://valkey.internal:6379/1?ssl_ca_certs=/url/ca.crt")
-    probe = ValkeyViaRedisPy(parsed, "redis://valkey.internal:6379/1", 1, 5, tls=True, ca_cert="/given/ca.crt")
-    assert (probe.kwargs["ssl"], probe.kwargs["ssl_ca_certs"]) == (True, "/given/ca.crt")
+def test_redis_py_takes_the_tls_choice_as_given_not_from_the_url():
+    # The choice is valkey_access's (tested with the runner); the probe does not second-guess it.
+    system_store = ValkeyViaRedisPy(parse_redis_url("rediss://valkey.internal:6379/1?ssl_ca_certs=/url/ca.crt"),
+                                    "rediss://valkey.internal:6379/1", 1, 5, tls=True, ca_cert=None)
+    assert system_store.kwargs["ssl"] is True
+    assert "ssl_ca_certs" not in system_store.kwargs
+    assert system_store.describe().endswith("(TLS, system CAs)")
     plain = ValkeyViaRedisPy(parse_redis_url("rediss://valkey.internal:6379/1?ssl_ca_certs=/url/ca.crt"),
                              "rediss://valkey.internal:6379/1", 1, 5, tls=False, ca_cert="/given/ca.crt")
     assert plain.kwargs["ssl"] is False
@@ -226,9 +228,9 @@ def test_redis_py_given_tls_and_ca_win_over_the_url():
 
 def test_redis_py_refuses_a_ca_file_it_cannot_read_before_connecting(tmp_path):
     parsed = parse_redis_url("rediss://valkey.internal:6380/1")
-    missing = ValkeyViaRedisPy(parsed, "rediss://valkey.internal:6380/1", 1, 5, ca_cert=str(tmp_path / "ca.crt"))
+    missing = ValkeyViaRedisPy(parsed, "rediss://valkey.internal:6380/1", 1, 5, tls=True, ca_cert=str(tmp_path / "ca.crt"))
     with pytest.raises(ValkeyError, match=r"ca\.crt cannot be read on the host that runs the module \(no such file\)"):
         missing.ping()
-    directory = ValkeyViaRedisPy(parsed, "rediss://valkey.internal:6380/1", 1, 5, ca_cert=str(tmp_path))
+    directory = ValkeyViaRedisPy(parsed, "rediss://valkey.internal:6380/1", 1, 5, tls=True, ca_cert=str(tmp_path))
     with pytest.raises(ValkeyError, match=r"\(not a file\)"):
         directory.ping()

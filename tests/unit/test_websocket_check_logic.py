@@ -1,4 +1,4 @@
-"""Parsing and decisions of owui.realtime.websocket_check, fed with what Valkey, Docker and
+"""Parsing and decisions behind owui.realtime.websocket_check, fed with what Valkey, Docker and
 Open WebUI really print (samples recorded from Valkey 8.1 and the Docker engine)."""
 
 from __future__ import annotations
@@ -7,7 +7,35 @@ import json
 
 import pytest
 
-from ansible_collections.owui.realtime.plugins.module_utils import websocket_check as wc
+from ansible_collections.owui.realtime.plugins.module_utils.causes import CAUSES, cause
+from ansible_collections.owui.realtime.plugins.module_utils.docker_time import docker_since, parse_docker_time
+from ansible_collections.owui.realtime.plugins.module_utils.log_scan import log_message, scan_log
+from ansible_collections.owui.realtime.plugins.module_utils.masking import mask_url, scrub
+from ansible_collections.owui.realtime.plugins.module_utils.open_webui_container import (
+    config_causes,
+    container_addresses,
+    env_to_dict,
+    open_webui_settings,
+    published_url,
+)
+from ansible_collections.owui.realtime.plugins.module_utils.redis_url import is_loopback, parse_redis_url
+from ansible_collections.owui.realtime.plugins.module_utils.valkey_errors import classify_valkey_error
+from ansible_collections.owui.realtime.plugins.module_utils.valkey_replies import (
+    client_ip,
+    glob_escape,
+    is_subscriber,
+    parse_client_list,
+    parse_keyspace,
+    parse_numsub,
+)
+from ansible_collections.owui.realtime.plugins.module_utils.verdict import (
+    all_causes,
+    check_entry,
+    failed_required,
+    required_checks,
+    summary,
+    worth_waiting,
+)
 
 # ------------------------------------------------------------------------------------------
 # Secrets
@@ -24,12 +52,12 @@ from ansible_collections.owui.realtime.plugins.module_utils import websocket_che
     ],
 )
 def test_mask_url_hides_only_the_password(url, shown):
-    assert wc.mask_url(url) == shown
+    assert mask_url(url) == shown
 
 
 def test_scrub_masks_urls_and_known_secrets_in_free_text():
     text = "Error connecting to redis://:hunter2@redis:6379/1; AUTH hunter2 failed, token=abc"
-    assert wc.scrub(text, ("hunter2", "")) == (
+    assert scrub(text, ("hunter2", "")) == (
         "Error connecting to redis://:********@redis:6379/1; AUTH ******** failed, token=abc"
     )
 
@@ -40,7 +68,7 @@ def test_scrub_masks_urls_and_known_secrets_in_free_text():
 
 
 def test_parse_redis_url_reads_all_parts_and_decodes_credentials():
-    parsed = wc.parse_redis_url("rediss://open-webui:p%40ss%3Aw@valkey.internal:6380/2")
+    parsed = parse_redis_url("rediss://open-webui:p%40ss%3Aw@valkey.internal:6380/2")
     assert parsed == {
         "scheme": "rediss",
         "host": "valkey.internal",
@@ -55,25 +83,25 @@ def test_parse_redis_url_reads_all_parts_and_decodes_credentials():
 
 def test_parse_redis_url_reads_the_ca_file_redis_py_would_use():
     # What the open_webui role gives Open WebUI when Valkey serves TLS only.
-    parsed = wc.parse_redis_url("rediss://open-webui:pw@redis:6379/1?ssl_ca_certs=/etc/owui-realtime/valkey-ca.crt")
+    parsed = parse_redis_url("rediss://open-webui:pw@redis:6379/1?ssl_ca_certs=/etc/owui-realtime/valkey-ca.crt")
     assert (parsed["tls"], parsed["db"], parsed["ca_certs"]) == (True, 1, "/etc/owui-realtime/valkey-ca.crt")
-    assert wc.parse_redis_url("rediss://redis:6379/1?ssl_ca_certs=%2Fetc%2Fca%20dir%2Fca.crt")["ca_certs"] == "/etc/ca dir/ca.crt"
-    assert wc.parse_redis_url("redis://redis:6379/1")["ca_certs"] is None
+    assert parse_redis_url("rediss://redis:6379/1?ssl_ca_certs=%2Fetc%2Fca%20dir%2Fca.crt")["ca_certs"] == "/etc/ca dir/ca.crt"
+    assert parse_redis_url("redis://redis:6379/1")["ca_certs"] is None
 
 
 def test_parse_redis_url_defaults_port_and_db():
-    parsed = wc.parse_redis_url("redis://redis-valkey")
+    parsed = parse_redis_url("redis://redis-valkey")
     assert (parsed["port"], parsed["db"], parsed["password"], parsed["tls"]) == (6379, 0, None, False)
 
 
 def test_parse_redis_url_takes_db_from_query():
-    assert wc.parse_redis_url("redis://redis:6379?db=3")["db"] == 3
+    assert parse_redis_url("redis://redis:6379?db=3")["db"] == 3
 
 
 @pytest.mark.parametrize("url", ["http://redis:6379/1", "redis://redis:6379/one", "redis:///1", "redis://redis:99999/1"])
 def test_parse_redis_url_refuses_what_redis_py_would_not_use(url):
     with pytest.raises(ValueError):
-        wc.parse_redis_url(url)
+        parse_redis_url(url)
 
 
 @pytest.mark.parametrize(
@@ -92,7 +120,7 @@ def test_parse_redis_url_refuses_what_redis_py_would_not_use(url):
     ],
 )
 def test_is_loopback(host, loopback):
-    assert wc.is_loopback(host) is loopback
+    assert is_loopback(host) is loopback
 
 
 GUIDE_ENV = [
@@ -105,20 +133,20 @@ GUIDE_ENV = [
 
 
 def settings_of(env: list[str]) -> dict:
-    return wc.open_webui_settings(wc.env_to_dict(env))
+    return open_webui_settings(env_to_dict(env))
 
 
 def test_env_to_dict_keeps_equals_signs_in_values():
-    assert wc.env_to_dict(["A=b=c", "EMPTY=", "NOEQUALS"]) == {"A": "b=c", "EMPTY": ""}
+    assert env_to_dict(["A=b=c", "EMPTY=", "NOEQUALS"]) == {"A": "b=c", "EMPTY": ""}
 
 
 def test_the_guides_environment_has_no_config_cause():
-    assert wc.config_causes("open-webui", settings_of(GUIDE_ENV), 1, "open-webui") == []
+    assert config_causes("open-webui", settings_of(GUIDE_ENV), 1, "open-webui") == []
 
 
 def test_manager_unset_means_open_webui_is_not_using_valkey():
     env = [item for item in GUIDE_ENV if not item.startswith("WEBSOCKET_MANAGER=")]
-    causes = wc.config_causes("open-webui", settings_of(env), 1, "open-webui")
+    causes = config_causes("open-webui", settings_of(env), 1, "open-webui")
     assert [c["id"] for c in causes] == ["manager_not_redis"]
     assert "Open WebUI is not using Valkey" in causes[0]["message"]
     assert causes[0]["transient"] is False
@@ -126,7 +154,7 @@ def test_manager_unset_means_open_webui_is_not_using_valkey():
 
 def test_loopback_url_is_named_with_its_password_masked():
     env = ["WEBSOCKET_MANAGER=redis", "WEBSOCKET_REDIS_URL=redis://:pw123@127.0.0.1:6379/1"]
-    (item,) = wc.config_causes("open-webui", settings_of(env), 1, "open-webui")
+    (item,) = config_causes("open-webui", settings_of(env), 1, "open-webui")
     assert item["id"] == "loopback_url"
     assert "redis://:********@127.0.0.1:6379/1" in item["message"]
     assert "pw123" not in item["message"] + item["fix"]
@@ -135,7 +163,7 @@ def test_loopback_url_is_named_with_its_password_masked():
 @pytest.mark.parametrize("value", ["false", "False", "0", "no", "", " true"])
 def test_websocket_support_is_off_unless_true(value):
     env = [*GUIDE_ENV, f"ENABLE_WEBSOCKET_SUPPORT={value}"]
-    ids = [c["id"] for c in wc.config_causes("open-webui", settings_of(env), 1, "open-webui")]
+    ids = [c["id"] for c in config_causes("open-webui", settings_of(env), 1, "open-webui")]
     assert ids == ["websocket_disabled"]
 
 
@@ -147,29 +175,29 @@ def test_websocket_support_defaults_to_on():
 def test_redis_url_falls_back_to_redis_url_only_when_unset():
     env = ["WEBSOCKET_MANAGER=redis", "REDIS_URL=redis://redis:6379/1"]
     assert settings_of(env)["redis_url_source"] == "REDIS_URL"
-    assert wc.config_causes("o", settings_of(env), 1, "open-webui") == []
+    assert config_causes("o", settings_of(env), 1, "open-webui") == []
     # Set but empty is not unset: Open WebUI's os.getenv default does not apply.
-    (item,) = wc.config_causes("o", settings_of([*env, "WEBSOCKET_REDIS_URL="]), 1, "open-webui")
+    (item,) = config_causes("o", settings_of([*env, "WEBSOCKET_REDIS_URL="]), 1, "open-webui")
     assert item["id"] == "redis_url_missing"
-    (item,) = wc.config_causes("o", settings_of(["WEBSOCKET_MANAGER=redis"]), 1, "open-webui")
+    (item,) = config_causes("o", settings_of(["WEBSOCKET_MANAGER=redis"]), 1, "open-webui")
     assert item["id"] == "redis_url_missing"
 
 
 @pytest.mark.parametrize("value", ["Redis", "REDIS", " redis", "valkey"])
 def test_manager_must_be_exactly_redis(value):
     env = [*GUIDE_ENV, f"WEBSOCKET_MANAGER={value}"]
-    ids = [c["id"] for c in wc.config_causes("o", settings_of(env), 1, "open-webui")]
+    ids = [c["id"] for c in config_causes("o", settings_of(env), 1, "open-webui")]
     assert ids == ["manager_not_redis"]
 
 
 def test_sentinel_setups_are_not_judged_by_the_url_host():
     env = ["WEBSOCKET_MANAGER=redis", "WEBSOCKET_REDIS_URL=redis://mymaster/1", "WEBSOCKET_SENTINEL_HOSTS=s1,s2"]
-    assert wc.config_causes("o", settings_of(env), 1, "open-webui") == []
+    assert config_causes("o", settings_of(env), 1, "open-webui") == []
 
 
 def test_db_and_prefix_mismatches_are_named():
     env = [*GUIDE_ENV, "REDIS_KEY_PREFIX=owui"]
-    ids = {c["id"]: c for c in wc.config_causes("open-webui", settings_of(env), 2, "open-webui")}
+    ids = {c["id"]: c for c in config_causes("open-webui", settings_of(env), 2, "open-webui")}
     assert set(ids) == {"db_mismatch", "prefix_mismatch"}
     assert "another db than Open WebUI uses" in ids["db_mismatch"]["message"]
     assert "valkey_db=1" in ids["db_mismatch"]["fix"]
@@ -190,14 +218,14 @@ INSPECT = {
 
 
 def test_container_addresses_lists_every_network():
-    assert wc.container_addresses(INSPECT) == ["172.18.0.3", "172.17.0.2"]
+    assert container_addresses(INSPECT) == ["172.18.0.3", "172.17.0.2"]
 
 
 def test_published_url_uses_the_bound_address():
-    assert wc.published_url(INSPECT) == "http://127.0.0.1:3000"
+    assert published_url(INSPECT) == "http://127.0.0.1:3000"
     any_address = {"NetworkSettings": {"Ports": {"8080/tcp": [{"HostIp": "0.0.0.0", "HostPort": "49153"}]}}}
-    assert wc.published_url(any_address) == "http://127.0.0.1:49153"
-    assert wc.published_url({"NetworkSettings": {"Ports": {"8080/tcp": None}}}) is None
+    assert published_url(any_address) == "http://127.0.0.1:49153"
+    assert published_url({"NetworkSettings": {"Ports": {"8080/tcp": None}}}) is None
 
 
 # ------------------------------------------------------------------------------------------
@@ -217,34 +245,34 @@ CLIENT_LIST = (
 
 
 def test_parse_client_list_and_peer_addresses():
-    clients = wc.parse_client_list(CLIENT_LIST)
+    clients = parse_client_list(CLIENT_LIST)
     assert [c["id"] for c in clients] == ["6", "3", "9"]
-    assert [wc.client_ip(c) for c in clients] == ["127.0.0.1", "172.18.0.3", "fd00::5"]
+    assert [client_ip(c) for c in clients] == ["127.0.0.1", "172.18.0.3", "fd00::5"]
     assert clients[1]["cmd"] == "subscribe"
     assert clients[1]["db"] == "1"
     assert clients[0]["name"] == ""
 
 
 def test_is_subscriber_spots_pub_sub_connections():
-    clients = wc.parse_client_list(CLIENT_LIST)
-    assert [wc.is_subscriber(c) for c in clients] == [False, True, False]
-    assert wc.is_subscriber({"flags": "N", "sub": "2"}) is True
+    clients = parse_client_list(CLIENT_LIST)
+    assert [is_subscriber(c) for c in clients] == [False, True, False]
+    assert is_subscriber({"flags": "N", "sub": "2"}) is True
 
 
 def test_parse_numsub():
-    assert wc.parse_numsub("socketio\n2\n") == {"socketio": 2}
-    assert wc.parse_numsub("socketio\n0\n") == {"socketio": 0}
+    assert parse_numsub("socketio\n2\n") == {"socketio": 2}
+    assert parse_numsub("socketio\n0\n") == {"socketio": 0}
 
 
 def test_parse_keyspace():
     text = "# Keyspace\r\ndb0:keys=2,expires=0,avg_ttl=0\r\ndb3:keys=1,expires=1,avg_ttl=5000\r\n"
-    assert wc.parse_keyspace(text) == {0: 2, 3: 1}
-    assert wc.parse_keyspace("# Keyspace\r\n") == {}
+    assert parse_keyspace(text) == {0: 2, 3: 1}
+    assert parse_keyspace("# Keyspace\r\n") == {}
 
 
 def test_glob_escape_makes_a_prefix_literal():
-    assert wc.glob_escape("open-webui") == "open-webui"
-    assert wc.glob_escape("a*b?[c]\\") == "a\\*b\\?\\[c\\]\\\\"
+    assert glob_escape("open-webui") == "open-webui"
+    assert glob_escape("a*b?[c]\\") == "a\\*b\\?\\[c\\]\\\\"
 
 
 DENIED = (
@@ -284,7 +312,7 @@ MISCONF = (
     ],
 )
 def test_classify_valkey_error_names_the_cause(text, cause_id):
-    item = wc.classify_valkey_error(text, "ping", "valkey-cli in 'redis-valkey'")
+    item = classify_valkey_error(text, "ping", "valkey-cli in 'redis-valkey'")
     assert item["id"] == cause_id
     assert item["check"] == "ping"
     assert item["fix"]
@@ -348,31 +376,31 @@ PY_TLS_TO_PLAINTEXT = ("TimeoutError: Timeout connecting to server; a plain TCP 
     ],
 )
 def test_classify_valkey_error_names_tls_causes(text, tls, cause_id):
-    item = wc.classify_valkey_error(text, "ping", "valkey-cli in 'redis-valkey'", tls=tls)
+    item = classify_valkey_error(text, "ping", "valkey-cli in 'redis-valkey'", tls=tls)
     assert item["id"] == cause_id
     assert item["transient"] is (cause_id == "valkey_timeout")
 
 
 def test_tls_mismatch_fix_points_the_right_way():
-    plaintext = wc.classify_valkey_error(CLI_PLAINTEXT_TO_TLS, "ping", "t", tls=False)
+    plaintext = classify_valkey_error(CLI_PLAINTEXT_TO_TLS, "ping", "t", tls=False)
     assert "valkey_tls: true" in plaintext["fix"]
     assert "dropped the plaintext connection" in plaintext["message"]
     assert "Connection reset by peer" in plaintext["message"]
-    over_tls = wc.classify_valkey_error(CLI_TLS_TO_PLAINTEXT, "ping", "t", tls=True)
+    over_tls = classify_valkey_error(CLI_TLS_TO_PLAINTEXT, "ping", "t", tls=True)
     assert "valkey_tls: false" in over_tls["fix"]
     assert "TLS handshake got no answer" in over_tls["message"]
 
 
 def test_a_certificate_failure_says_which_ca_to_give():
-    item = wc.classify_valkey_error(CLI_UNKNOWN_CA, "ping", "t", tls=True)
+    item = classify_valkey_error(CLI_UNKNOWN_CA, "ping", "t", tls=True)
     assert "valkey_tls_ca_cert" in item["fix"]
     assert "system trust store" in item["fix"]
 
 
 def test_misconf_and_protected_mode_are_not_worth_waiting_for_but_loading_is():
-    assert wc.classify_valkey_error(MISCONF, "ping", "t")["transient"] is False
-    assert wc.classify_valkey_error(DENIED, "ping", "t")["transient"] is False
-    assert wc.classify_valkey_error("LOADING Valkey is loading", "ping", "t")["transient"] is True
+    assert classify_valkey_error(MISCONF, "ping", "t")["transient"] is False
+    assert classify_valkey_error(DENIED, "ping", "t")["transient"] is False
+    assert classify_valkey_error("LOADING Valkey is loading", "ping", "t")["transient"] is True
 
 
 # ------------------------------------------------------------------------------------------
@@ -381,16 +409,16 @@ def test_misconf_and_protected_mode_are_not_worth_waiting_for_but_loading_is():
 
 
 def test_parse_docker_time_keeps_nanoseconds_and_trimmed_zeros():
-    assert wc.parse_docker_time("1970-01-01T00:00:01Z") == 1_000_000_000
-    assert wc.parse_docker_time("1970-01-01T00:00:01.5Z") == 1_500_000_000
-    assert wc.parse_docker_time("1970-01-01T00:00:01.000000001Z") == 1_000_000_001
-    assert wc.parse_docker_time("1970-01-01T01:00:01+01:00") == 1_000_000_000
-    assert wc.parse_docker_time("0001-01-01T00:00:00Z") is not None
-    assert wc.parse_docker_time("yesterday") is None
+    assert parse_docker_time("1970-01-01T00:00:01Z") == 1_000_000_000
+    assert parse_docker_time("1970-01-01T00:00:01.5Z") == 1_500_000_000
+    assert parse_docker_time("1970-01-01T00:00:01.000000001Z") == 1_000_000_001
+    assert parse_docker_time("1970-01-01T01:00:01+01:00") == 1_000_000_000
+    assert parse_docker_time("0001-01-01T00:00:00Z") is not None
+    assert parse_docker_time("yesterday") is None
 
 
 def test_docker_since_is_seconds_dot_nanoseconds():
-    assert wc.docker_since("2026-11-27T05:35:10.98765432Z").endswith(".987654320")
+    assert docker_since("2026-11-27T05:35:10.98765432Z").endswith(".987654320")
 
 
 @pytest.mark.parametrize(
@@ -406,7 +434,7 @@ def test_docker_since_is_seconds_dot_nanoseconds():
     ],
 )
 def test_log_message_understands_each_format(line, fmt, level):
-    parsed = wc.log_message(line)
+    parsed = log_message(line)
     assert parsed["format"] == fmt
     assert parsed["level"] == level or fmt == "json"
     assert "Using Redis to manage websockets." in parsed["message"] or parsed["message"] == "x"
@@ -423,7 +451,7 @@ LOG = (
 
 
 def test_scan_log_ignores_a_line_from_an_earlier_start():
-    scan = wc.scan_log(LOG, STARTED)
+    scan = scan_log(LOG, STARTED)
     assert scan["found"] is False
     assert scan["older_lines_ignored"] == 2
     assert scan["lines_scanned"] == 2
@@ -431,7 +459,7 @@ def test_scan_log_ignores_a_line_from_an_earlier_start():
 
 def test_scan_log_finds_the_line_in_json_format_after_the_start():
     line = json.dumps({"level": "debug", "msg": "Using Redis to manage websockets."})
-    scan = wc.scan_log(LOG + f"2026-11-27T05:40:03Z {line}\n", STARTED)
+    scan = scan_log(LOG + f"2026-11-27T05:40:03Z {line}\n", STARTED)
     assert scan["found"] is True
     assert scan["format"] == "json"
     assert "Using Redis" in scan["line"]
@@ -443,7 +471,7 @@ def test_scan_log_reports_the_in_memory_fallback_and_valkey_errors_without_secre
         "Error -2 connecting to redis://:pw@valkey:6379/1. Name or service not known.. Falling back to local manager.\n"
         "2026-11-27T05:40:04Z Cannot receive from redis... retrying in 1 secs\n"
     )
-    scan = wc.scan_log(text, STARTED, ("pw",))
+    scan = scan_log(text, STARTED, ("pw",))
     assert len(scan["fallback"]) == 1
     assert ":pw@" not in scan["fallback"][0]
     assert scan["valkey_errors"] == ["Cannot receive from redis... retrying in 1 secs"]
@@ -455,18 +483,18 @@ def test_scan_log_reports_the_in_memory_fallback_and_valkey_errors_without_secre
 
 
 def test_required_checks_follow_require():
-    assert wc.required_checks(["ping"]) == {
+    assert required_checks(["ping"]) == {
         "ping": True, "open_webui": False, "websocket": False, "valkey_side": False, "log_line": False,
     }
-    assert wc.required_checks(["ping", "valkey_side", "websocket"])["open_webui"] is True
+    assert required_checks(["ping", "valkey_side", "websocket"])["open_webui"] is True
 
 
 def ok(detail: str, required: bool = True) -> dict:
-    return wc.check_entry("ok", required, detail)
+    return check_entry("ok", required, detail)
 
 
 def failed(*causes: dict, required: bool = True) -> dict:
-    return wc.check_entry("failed", required, "failed", causes=list(causes))
+    return check_entry("failed", required, "failed", causes=list(causes))
 
 
 def test_summary_on_success_reads_as_evidence():
@@ -475,11 +503,11 @@ def test_summary_on_success_reads_as_evidence():
         "open_webui": ok("1/1 running"),
         "websocket": ok("websocket handshake ok"),
         "valkey_side": ok("1/1 subscribed to socketio; 1/1 clients connected; 3 keys under open-webui: in db 1"),
-        "log_line": failed(wc.cause("log_line_missing", "log_line", line="x", container="o", started_at="t"),
+        "log_line": failed(cause("log_line_missing", "log_line", line="x", container="o", started_at="t"),
                            required=False),
     }
-    assert wc.failed_required(checks) == []
-    assert wc.summary(checks) == (
+    assert failed_required(checks) == []
+    assert summary(checks) == (
         "Open WebUI uses Valkey for websockets: PONG; 1/1 subscribed to socketio; 1/1 clients connected; "
         "3 keys under open-webui: in db 1; websocket handshake ok"
     )
@@ -487,34 +515,34 @@ def test_summary_on_success_reads_as_evidence():
 
 def test_summary_only_claims_what_was_required():
     checks = {"ping": ok("PONG"), "valkey_side": ok("whatever", required=False)}
-    assert wc.summary(checks) == "Required checks passed: PONG"
+    assert summary(checks) == "Required checks passed: PONG"
 
 
 def test_a_failing_required_check_names_its_cause_first():
-    wrongpass = wc.classify_valkey_error("WRONGPASS invalid username-password pair", "ping", "t")
+    wrongpass = classify_valkey_error("WRONGPASS invalid username-password pair", "ping", "t")
     checks = {"ping": failed(wrongpass), "websocket": ok("websocket handshake ok")}
-    assert wc.failed_required(checks) == ["ping"]
-    message = wc.summary(checks)
+    assert failed_required(checks) == ["ping"]
+    message = summary(checks)
     assert message.startswith("Open WebUI websockets are not proven to go through Valkey (failed: ping): ")
     assert "WRONGPASS" in message
     assert message.endswith("| ok: websocket handshake ok")
 
 
 def test_waiting_helps_only_with_transient_causes():
-    starting = wc.cause("handshake_failed", "websocket", url="http://127.0.0.1:3000/ws/socket.io", error="refused")
-    unset = wc.cause("manager_not_redis", "open_webui", container="o", value="''")
-    assert wc.worth_waiting({"websocket": failed(starting)}) is True
-    assert wc.worth_waiting({"websocket": failed(starting), "open_webui": failed(unset)}) is False
-    assert wc.worth_waiting({"websocket": failed(starting, required=False)}) is False
-    assert wc.worth_waiting({"ping": ok("PONG")}) is False
+    starting = cause("handshake_failed", "websocket", url="http://127.0.0.1:3000/ws/socket.io", error="refused")
+    unset = cause("manager_not_redis", "open_webui", container="o", value="''")
+    assert worth_waiting({"websocket": failed(starting)}) is True
+    assert worth_waiting({"websocket": failed(starting), "open_webui": failed(unset)}) is False
+    assert worth_waiting({"websocket": failed(starting, required=False)}) is False
+    assert worth_waiting({"ping": ok("PONG")}) is False
 
 
 def test_all_causes_puts_required_checks_first_and_drops_repeats():
-    a = wc.cause("no_keys", "valkey_side", key_prefix="open-webui", db=1)
-    b = wc.cause("log_line_missing", "log_line", line="x", container="o", started_at="t")
+    a = cause("no_keys", "valkey_side", key_prefix="open-webui", db=1)
+    b = cause("log_line_missing", "log_line", line="x", container="o", started_at="t")
     checks = {"log_line": failed(b, required=False), "valkey_side": failed(a, a)}
-    assert [c["id"] for c in wc.all_causes(checks)] == ["no_keys", "log_line_missing"]
-    assert [c["id"] for c in wc.all_causes(checks, required_only=True)] == ["no_keys"]
+    assert [c["id"] for c in all_causes(checks)] == ["no_keys", "log_line_missing"]
+    assert [c["id"] for c in all_causes(checks, required_only=True)] == ["no_keys"]
 
 
 def test_every_cause_template_formats():
@@ -524,6 +552,6 @@ def test_every_cause_template_formats():
         "subscribers": 0, "expected": 1, "fix": "f", "addresses": "a", "count": 3, "other_db": 2, "port": 8080,
         "seen": "s",
     }
-    for cause_id in wc.CAUSES:
-        item = wc.cause(cause_id, "ping", **values)
+    for cause_id in CAUSES:
+        item = cause(cause_id, "ping", **values)
         assert item["message"] and item["fix"]

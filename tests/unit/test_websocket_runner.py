@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import copy
 
+from ansible_collections.owui.realtime.plugins.module_utils.check_settings import settings_from
 from ansible_collections.owui.realtime.plugins.module_utils.websocket_runner import (
     Probes,
-    Settings,
     run,
 )
 
@@ -77,7 +77,7 @@ class World:
 
 
 def check(world: World, **settings) -> dict:
-    return run(Settings(open_webui_url="http://127.0.0.1:13000", **settings), world.probes(), sleep=lambda s: None)
+    return run(settings_from({"open_webui_url": "http://127.0.0.1:13000", **settings}), world.probes(), sleep=lambda s: None)
 
 
 def test_a_healthy_stack_passes_in_one_round():
@@ -130,10 +130,10 @@ def test_another_containers_subscription_does_not_count_for_this_one():
 def test_no_url_to_handshake_is_named_when_the_websocket_is_required():
     world = World()
     world.containers["open-webui"]["NetworkSettings"]["Ports"] = {}
-    result = run(Settings(valkey_password="admin-pw"), world.probes(), sleep=lambda s: None)
+    result = run(settings_from({"valkey_password": "admin-pw"}), world.probes(), sleep=lambda s: None)
     assert result["failed"] is True
     assert result["causes"][0]["id"] == "no_websocket_url"
-    skipped = run(Settings(valkey_password="admin-pw", require=["ping", "valkey_side"]), world.probes())
+    skipped = run(settings_from({"valkey_password": "admin-pw", "require": ["ping", "valkey_side"]}), world.probes())
     assert skipped["failed"] is False
     assert skipped["checks"]["websocket"]["status"] == "skipped"
 
@@ -201,7 +201,7 @@ def test_given_valkey_tls_wins_over_the_containers_url():
 
 def test_without_any_url_tls_is_off_by_default():
     world = World()
-    result = run(Settings(open_webui_containers=[], require=["ping"]), world.probes(), sleep=lambda s: None)
+    result = run(settings_from({"open_webui_containers": [], "require": ["ping"]}), world.probes(), sleep=lambda s: None)
     assert result["failed"] is False
     assert (result["valkey"]["tls"], result["valkey"]["tls_from"]) == (False, "default off")
 
@@ -232,7 +232,7 @@ MADE: list[dict] = []
 class FakeRedis:
     """Stands in for ValkeyViaRedisPy: records what the runner chose, answers like an empty Valkey."""
 
-    def __init__(self, parsed, display_url, db, timeout, username=None, password=None, tls=None, ca_cert=None):
+    def __init__(self, parsed, display_url, db, timeout, username=None, password=None, *, tls, ca_cert):
         self.tls = tls
         MADE.append({"parsed": parsed, "display_url": display_url, "tls": tls, "ca_cert": ca_cert})
 
@@ -259,7 +259,7 @@ def url_check(url: str, **settings) -> dict:
     MADE.clear()
     probes = World().probes()
     probes.make_redis = FakeRedis
-    return run(Settings(valkey_url=url, open_webui_containers=[], require=["ping"], **settings), probes)
+    return run(settings_from({"valkey_url": url, "open_webui_containers": [], "require": ["ping"], **settings}), probes)
 
 
 def test_valkey_url_scheme_and_its_ssl_ca_certs_decide_for_redis_py():
@@ -279,3 +279,13 @@ def test_given_ca_wins_over_the_urls_and_plaintext_urls_stay_plaintext():
     forced = url_check("redis://valkey.internal:6379/1", valkey_tls=True, valkey_tls_ca_cert="/given/ca.crt")
     assert (forced["valkey"]["tls"], forced["valkey"]["tls_from"], MADE[0]["ca_cert"]) == (
         True, "given", "/given/ca.crt")
+
+
+def test_run_registers_secrets_through_the_callers_probes_without_rebinding_them():
+    world = World()
+    probes = world.probes()
+    register = probes.register_secret
+    run(settings_from({"open_webui_url": "http://127.0.0.1:13000", "valkey_password": "admin-pw"}), probes,
+        sleep=lambda s: None)
+    assert probes.register_secret is register
+    assert world.secrets == ["admin-pw", URL_PASSWORD]
