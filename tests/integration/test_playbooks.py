@@ -66,6 +66,7 @@ BAD_INPUT = [
     pytest.param({"valkey_maxclients": "lots"}, "valkey_maxclients", id="wrong-type"),
     pytest.param({"open_webui_redis_url": "redis://127.0.0.1:6379/1"}, "open_webui_redis_url", id="loopback-url"),
     pytest.param({"open_webui_redis_url": "redis://localhost:6379/1"}, "open_webui_redis_url", id="localhost-url"),
+    pytest.param({"open_webui_redis_url": "redis://0.0.0.0:6379/1"}, "open_webui_redis_url", id="unspecified-address-url"),
     pytest.param({"valkey_maxmemory_policy": "allkeys-lru"}, "valkey_maxmemory_policy", id="allkeys-eviction"),
     pytest.param({"valkey_auth_enabled": False, "valkey_published_address": "0.0.0.0"},
                  "valkey_published_address", id="published-without-auth"),

@@ -1,5 +1,5 @@
-"""The valkey_url filter and the image_reference test: the one place URLs are built, and what
-counts as an image reference."""
+"""The valkey_url filter, the loopback_host and image_reference tests: the one place URLs are
+built, the one loopback rule, and what counts as an image reference."""
 
 from __future__ import annotations
 
@@ -7,8 +7,10 @@ import pytest
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.owui.realtime.plugins.filter.valkey_url import valkey_url
+from ansible_collections.owui.realtime.plugins.module_utils.open_webui_container import config_causes, open_webui_settings
 from ansible_collections.owui.realtime.plugins.module_utils.redis_url import is_loopback
 from ansible_collections.owui.realtime.plugins.test.image_reference import image_reference
+from ansible_collections.owui.realtime.plugins.test.loopback_host import loopback_host
 
 
 def test_plain_url_for_the_network_alias():
@@ -44,16 +46,37 @@ def test_ipv6_hosts_are_bracketed():
     assert valkey_url({"host": "fd00::5"}, db=0) == "redis://[fd00::5]:6379/0"
 
 
-@pytest.mark.parametrize("host", ["127.0.0.1", "127.1.2.3", "localhost", "LOCALHOST", "::1", "[::1]", "app.localhost"])
-def test_loopback_hosts_are_refused(host):
+LOOPBACK = ["127.0.0.1", "127.1.2.3", "localhost", "LOCALHOST", "localhost.localdomain", "ip6-loopback", "::1", "[::1]",
+            "app.localhost", "0.0.0.0", "::"]
+NOT_LOOPBACK = ["redis", "redis-valkey", "10.0.0.5", "fd00::5", "valkey.example.org", "localhost-valkey"]
+
+
+def loopback_url_cause(host: str) -> bool:
+    shown = f"[{host.strip('[]')}]" if ":" in host else host
+    env = {"WEBSOCKET_MANAGER": "redis", "WEBSOCKET_REDIS_URL": f"redis://{shown}:6379/1"}
+    return any(c["id"] == "loopback_url" for c in config_causes("o", open_webui_settings(env), 1, "open-webui"))
+
+
+@pytest.mark.parametrize("host", LOOPBACK)
+def test_loopback_hosts_are_refused_by_the_filter_the_test_and_the_module(host):
     assert is_loopback(host)
+    assert loopback_host(host)
+    assert loopback_url_cause(host)
     with pytest.raises(AnsibleFilterError, match="loopback"):
         valkey_url({"host": host})
 
 
-@pytest.mark.parametrize("host", ["redis", "redis-valkey", "10.0.0.5", "valkey.example.org"])
-def test_other_hosts_are_not_loopback(host):
+@pytest.mark.parametrize("host", NOT_LOOPBACK)
+def test_other_hosts_pass_the_filter_the_test_and_the_module(host):
     assert not is_loopback(host)
+    assert not loopback_host(host)
+    assert not loopback_url_cause(host)
+    assert valkey_url({"host": host})
+
+
+@pytest.mark.parametrize("value", [None, 127, ["localhost"]])
+def test_loopback_host_is_false_for_what_is_not_a_host(value):
+    assert loopback_host(value) is False
 
 
 @pytest.mark.parametrize("parts", [{"host": ""}, {"host": "redis", "port": 70000}, "redis://redis"])
