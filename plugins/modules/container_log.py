@@ -23,6 +23,9 @@ attributes:
     support: none
   idempotent:
     support: full
+  action_group:
+    membership:
+      - owui.realtime.docker
 options:
   name:
     description: Name or ID of the container.

@@ -1,0 +1,44 @@
+"""meta/runtime.yml's action group holds every module that says it belongs to it, so
+module_defaults for owui.realtime.docker (docker_host, TLS) reach all of them; community.docker's
+sanity tests check the same for its own group."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+FRAGMENT = "community.docker.attributes.actiongroup_docker"
+
+
+def documentation(path: Path) -> dict:
+    """A module's DOCUMENTATION, read without importing the module."""
+    for node in ast.parse(path.read_text()).body:
+        if isinstance(node, ast.Assign) and [t.id for t in node.targets if isinstance(t, ast.Name)] == ["DOCUMENTATION"]:
+            return yaml.safe_load(ast.literal_eval(node.value))
+    raise AssertionError(f"{path} has no DOCUMENTATION")
+
+
+def modules_in_the_docker_group() -> set[str]:
+    found = set()
+    for path in sorted((ROOT / "plugins" / "modules").glob("*.py")):
+        doc = documentation(path)
+        if FRAGMENT in (doc.get("extends_documentation_fragment") or []):
+            found.add(path.stem)
+    return found
+
+
+def test_every_module_of_the_docker_action_group_is_listed_and_nothing_else():
+    runtime = yaml.safe_load((ROOT / "meta" / "runtime.yml").read_text())
+    listed = runtime["action_groups"]["docker"]
+    assert len(listed) == len(set(listed)), "a module is listed twice"
+    assert set(listed) == modules_in_the_docker_group()
+
+
+def test_the_modules_say_which_group_they_are_in():
+    for name in modules_in_the_docker_group():
+        doc = documentation(ROOT / "plugins" / "modules" / f"{name}.py")
+        membership = doc["attributes"]["action_group"]["membership"]
+        assert membership == ["owui.realtime.docker"], name
