@@ -13,12 +13,15 @@ COLLECTION_LINK := .cache/collections/ansible_collections/owui/realtime
 SCENARIOS   ?= $(sort $(notdir $(patsubst %/molecule.yml,%,$(wildcard molecule/*/molecule.yml))))
 INVENTORY   ?= tests/inventory/localhost.yml
 
-.PHONY: help setup venv engine images deploy verify teardown test lint unit molecule integration bench changelog clean pins
+.PHONY: help setup host-tools venv engine images deploy verify teardown test fresh-test lint unit molecule integration bench changelog clean pins
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 14
 
-setup: venv engine images ## Venv, Docker engine and offline test images (idempotent)
+setup: host-tools venv engine images ## Host commands, venv, Docker engine and offline test images (idempotent)
+
+host-tools: ## Install the host commands setup and the tests call (Debian packages)
+	@hack/host-tools.sh install
 
 venv: $(VENV)/.installed $(COLLECTION_LINK) ## Python venv with the pinned controller and test tools
 
@@ -34,7 +37,7 @@ $(COLLECTION_LINK):
 	@mkdir -p $(dir $@)
 	@ln -sfn ../../../.. $@
 
-engine: ## Start a Docker engine unless one already answers
+engine: host-tools ## Start a Docker engine unless one already answers
 	@hack/engine.sh start
 
 images: engine ## Build the offline test images (cached by recipe hash)
@@ -51,6 +54,9 @@ teardown: venv ## Remove the localhost stack (volumes kept; PURGE=1 deletes them
 
 test: setup ## Run every test: lint, unit, molecule scenarios, integration
 	@hack/test.sh
+
+fresh-test: host-tools engine images ## make setup on a clean Debian 12 root file system (also part of make test)
+	@hack/fresh-test.sh
 
 lint: venv ## ansible-lint (production profile) and ruff
 	@ruff check plugins tests hack molecule
