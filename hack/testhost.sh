@@ -1,0 +1,292 @@
+#!/usr/bin/env bash
+# Test hosts on this machine: Debian root file systems made with debootstrap from a recipe in
+# tests/hosts/<recipe>/ and cached as tarballs by recipe hash.
+#
+#   hack/testhost.sh rootfs RECIPE       build the recipe's root file system unless cached; print the tarball
+#   hack/testhost.sh up NAME [N]         start host NAME from recipe docker-host as a machine of its own:
+#                                        network namespace with address 10.231.0.(10+N) on the bridge
+#                                        owui-th0, a private mount namespace whose root is a fresh copy of
+#                                        the root file system, its own dockerd and sshd (root, key only)
+#   hack/testhost.sh down NAME           stop what `up` started and remove the namespace, veth and copy;
+#                                        the host's engine data (images) stays as a cache
+#   hack/testhost.sh run NAME CMD...     run CMD as root on the host
+#   hack/testhost.sh load NAME IMAGE...  copy images from this machine's engine into the host's engine,
+#                                        skipping those it has with the same id
+#   hack/testhost.sh inventory NAME...   an Ansible inventory (YAML) that reaches the hosts over SSH with
+#                                        their own /usr/bin/python3
+#   hack/testhost.sh purge NAME          also delete the host's engine data
+#
+# The hosts are reached as real ones are: by SSH on their own address. Each sees only its own files
+# (so two hosts writing /etc/owui-realtime/... do not collide) and its own Docker engine. Their only
+# way out is NAT through this machine, for Debian's archive (apt) as a real host would use.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+RECIPES="$ROOT/tests/hosts"
+CACHE_DIR=${OWUI_TESTHOST_CACHE_DIR:-/var/cache/owui-realtime/hosts}
+STATE_ROOT=${OWUI_TESTHOST_STATE_DIR:-/var/lib/owui-realtime/testhosts}
+LOG_DIR=${OWUI_TESTHOST_LOG_DIR:-/var/log/owui-realtime}
+DEBIAN_MIRROR=${OWUI_IMAGES_DEBIAN_MIRROR:-http://deb.debian.org/debian}
+SUITE=bookworm
+BRIDGE=owui-th0
+SUBNET_PREFIX=10.231.0
+SUBNET="$SUBNET_PREFIX.0/24"
+GATEWAY="$SUBNET_PREFIX.1"
+KEY="$STATE_ROOT/id_ed25519"
+
+say() { printf '[testhost] %s\n' "$*"; }
+die() { printf '[testhost] FAILED: %s\n' "$*" >&2; exit 1; }
+need_root() { [ "$(id -u)" = 0 ] || die "test hosts need root (namespaces, mounts, chroot)"; }
+
+# ---- root file systems ------------------------------------------------------------------------
+packages() { grep -vE '^\s*(#|$)' "$RECIPES/$1/packages" | paste -sd, -; }
+
+recipe_hash() {
+  { printf 'suite=%s\n' "$SUITE"; (cd "$RECIPES/$1" && find . -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum); } |
+    sha256sum | cut -c1-16
+}
+
+cmd_rootfs() { # recipe -> path of the cached tarball
+  local recipe=$1 hash tarball work log
+  [ -f "$RECIPES/$recipe/packages" ] || die "no recipe tests/hosts/$recipe/packages"
+  hash=$(recipe_hash "$recipe")
+  tarball="$CACHE_DIR/$recipe-$hash.tar"
+  if [ ! -s "$tarball" ]; then
+    need_root
+    command -v debootstrap >/dev/null || die "debootstrap is missing: run make setup (hack/host-tools.sh install)"
+    mkdir -p "$CACHE_DIR" "$LOG_DIR"
+    log="$LOG_DIR/testhost-rootfs-$recipe.log"
+    exec 8>"$CACHE_DIR/.lock-$recipe"
+    flock -w 900 8 || die "another build of $recipe holds $CACHE_DIR/.lock-$recipe"
+    if [ ! -s "$tarball" ]; then
+      say "$recipe: building a Debian $SUITE root file system (recipe $hash, log: $log)" >&2
+      work=$(mktemp -d /var/tmp/owui-testhost-rootfs.XXXXXX)
+      if ! debootstrap --variant=minbase --include="$(packages "$recipe")" "$SUITE" "$work/rootfs" \
+          "$DEBIAN_MIRROR" >"$log" 2>&1; then
+        rm -rf "$work"
+        tail -n 10 "$log" >&2
+        die "debootstrap of $recipe did not finish; see $log"
+      fi
+      # The build machine's resolver and name are not the test host's.
+      : >"$work/rootfs/etc/resolv.conf"
+      echo "$recipe" >"$work/rootfs/etc/hostname"
+      tar --numeric-owner -C "$work/rootfs" -cf "$tarball.part" . && mv "$tarball.part" "$tarball"
+      rm -rf "$work"
+      rm -f $(ls "$CACHE_DIR/$recipe-"*.tar 2>/dev/null | grep -v "^$tarball$") 2>/dev/null || true
+    fi
+    exec 8>&-
+  fi
+  echo "$tarball"
+}
+
+# ---- hosts ------------------------------------------------------------------------------------
+host_dir() { echo "$STATE_ROOT/$1"; }
+netns() { echo "owui-$1"; }
+holder_pid() { cat "$(host_dir "$1")/holder.pid" 2>/dev/null || true; }
+is_up() { local p; p=$(holder_pid "$1"); [ -n "$p" ] && kill -0 "$p" 2>/dev/null; }
+address() { cat "$(host_dir "$1")/address"; }
+
+on_host() { # name cmd... : in the host's namespaces, with its root
+  local name=$1 pid
+  shift
+  pid=$(holder_pid "$name")
+  [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || die "test host $name is not up (hack/testhost.sh up $name)"
+  nsenter -t "$pid" -m -n -r -w -- /usr/bin/env -i HOME=/root LANG=C.UTF-8 \
+    PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin "$@"
+}
+
+ensure_bridge() {
+  if ! ip link show "$BRIDGE" >/dev/null 2>&1; then
+    ip link add "$BRIDGE" type bridge
+    ip addr add "$GATEWAY/24" dev "$BRIDGE"
+    ip link set "$BRIDGE" up
+  fi
+  sysctl -qw net.ipv4.ip_forward=1
+  iptables -t nat -C POSTROUTING -s "$SUBNET" ! -o "$BRIDGE" -j MASQUERADE 2>/dev/null ||
+    iptables -t nat -A POSTROUTING -s "$SUBNET" ! -o "$BRIDGE" -j MASQUERADE
+  # A Docker engine on this machine sets FORWARD's policy to DROP; let the test hosts out and back.
+  iptables -C FORWARD -i "$BRIDGE" -j ACCEPT 2>/dev/null || iptables -I FORWARD -i "$BRIDGE" -j ACCEPT
+  iptables -C FORWARD -o "$BRIDGE" -j ACCEPT 2>/dev/null || iptables -I FORWARD -o "$BRIDGE" -j ACCEPT
+}
+
+drop_bridge_if_unused() {
+  local left
+  left=$(ip -o link show master "$BRIDGE" 2>/dev/null | wc -l)
+  [ "$left" = 0 ] || return 0
+  ip link del "$BRIDGE" 2>/dev/null || true
+  iptables -t nat -D POSTROUTING -s "$SUBNET" ! -o "$BRIDGE" -j MASQUERADE 2>/dev/null || true
+  iptables -D FORWARD -i "$BRIDGE" -j ACCEPT 2>/dev/null || true
+  iptables -D FORWARD -o "$BRIDGE" -j ACCEPT 2>/dev/null || true
+}
+
+controller_key() {
+  [ -s "$KEY" ] || { mkdir -p "$STATE_ROOT"; ssh-keygen -q -t ed25519 -N '' -C owui-testhost -f "$KEY"; }
+}
+
+wait_for() { # seconds description command...
+  local seconds=$1 what=$2 i
+  shift 2
+  for ((i = 0; i < seconds * 2; i++)); do "$@" >/dev/null 2>&1 && return 0; sleep 0.5; done
+  return 1
+}
+
+cmd_up() {
+  local name=$1 index=${2:-1} dir ns addr tarball pid veth
+  need_root
+  dir=$(host_dir "$name")
+  ns=$(netns "$name")
+  addr="$SUBNET_PREFIX.$((10 + index))"
+  veth="th-$name"
+  [ ${#veth} -le 15 ] || die "host name '$name' is too long for an interface name (at most 12 characters)"
+  if is_up "$name"; then say "$name is up at $(address "$name")"; return 0; fi
+  tarball=$(cmd_rootfs docker-host)
+  controller_key
+  mkdir -p "$dir/engine" "$LOG_DIR"
+  echo "$addr" >"$dir/address"
+
+  say "$name: fresh root file system from $(basename "$tarball")"
+  rm -rf "$dir/rootfs"
+  mkdir -p "$dir/rootfs"
+  tar --numeric-owner -C "$dir/rootfs" -xf "$tarball"
+  install -d -m 0700 "$dir/rootfs/root/.ssh"
+  install -m 0600 "$KEY.pub" "$dir/rootfs/root/.ssh/authorized_keys"
+  grep -E '^nameserver' /etc/resolv.conf >"$dir/rootfs/etc/resolv.conf" || true
+  echo "$name" >"$dir/rootfs/etc/hostname"
+
+  say "$name: network namespace $ns, address $addr on $BRIDGE"
+  ensure_bridge
+  ip netns add "$ns" 2>/dev/null || true
+  ip link del "$veth" 2>/dev/null || true
+  ip link add "$veth" type veth peer name eth0 netns "$ns"
+  ip link set "$veth" master "$BRIDGE" up
+  ip -n "$ns" link set lo up
+  ip -n "$ns" addr add "$addr/24" dev eth0
+  ip -n "$ns" link set eth0 up
+  ip -n "$ns" route add default via "$GATEWAY"
+
+  rm -f "$dir/mounted"
+  # The holder owns the host's private mount namespace; every daemon and command enters it.
+  # Its root is the copy itself (pivot_root, not chroot): the engine's containers and `docker exec`
+  # then resolve paths the way they do on a real host.
+  nsenter --net="/run/netns/$ns" unshare -m --propagation private -- /bin/sh -c '
+    set -e
+    r=$1 engine=$2 marker=$3
+    mount --bind "$r" "$r"
+    mkdir -p "$r/var/lib/docker"
+    mount --bind "$engine" "$r/var/lib/docker"
+    cd "$r"
+    mkdir -p .oldroot
+    pivot_root . .oldroot
+    cd /
+    mount -t proc proc /proc
+    mount -t sysfs sysfs /sys
+    mount --rbind /.oldroot/sys/fs/cgroup /sys/fs/cgroup
+    mount --rbind /.oldroot/dev /dev
+    mount -t tmpfs -o mode=0755 tmpfs /run
+    mkdir -p /run/sshd
+    touch "/.oldroot$marker"
+    umount -l /.oldroot
+    rmdir /.oldroot
+    exec sleep infinity
+  ' holder "$dir/rootfs" "$dir/engine" "$dir/mounted" </dev/null >"$LOG_DIR/testhost-$name.log" 2>&1 &
+  echo $! >"$dir/holder.pid"
+  wait_for 10 "mounts" test -e "$dir/mounted" && is_up "$name" ||
+    die "$name: the mount namespace was not set up; see $LOG_DIR/testhost-$name.log"
+
+  say "$name: starting dockerd and sshd"
+  # The engine also listens on the host's address, unencrypted: only this machine reaches the bridge,
+  # and the tests read the engine's state from there as they do on localhost.
+  on_host "$name" /bin/sh -c "nohup dockerd --pidfile /run/docker.pid -H unix:///run/docker.sock \
+    -H tcp://$addr:2375 >/var/log/dockerd.log 2>&1 </dev/null &"
+  wait_for 60 "dockerd" on_host "$name" docker info ||
+    { on_host "$name" tail -n 20 /var/log/dockerd.log >&2; die "$name: dockerd did not answer in 60 s"; }
+  clean_engine "$name"
+  on_host "$name" /usr/sbin/sshd -o "ListenAddress=$addr" -o PermitRootLogin=prohibit-password \
+    -o PasswordAuthentication=no -o UseDNS=no
+  wait_for 20 "sshd" ssh_probe "$name" || die "$name: sshd does not answer on $addr:22"
+  say "$name is up at $addr (ssh root@$addr -i $KEY)"
+}
+
+clean_engine() { # name: every container, volume and network the last run left; images stay (the cache)
+  # The engine belongs to this test host alone, so what it lists is what earlier runs of the
+  # scenario made; each object is removed by its name.
+  on_host "$1" /bin/sh -c '
+    for c in $(docker ps -aq); do docker rm -fv "$c"; done
+    for v in $(docker volume ls -q); do docker volume rm "$v"; done
+    for n in $(docker network ls --format "{{.Name}}"); do
+      case "$n" in bridge|host|none) ;; *) docker network rm "$n" ;; esac
+    done' >/dev/null
+}
+
+ssh_probe() {
+  ssh -i "$KEY" -o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null \
+    -o ConnectTimeout=2 -o LogLevel=ERROR "root@$(address "$1")" true
+}
+
+cmd_down() {
+  local name=$1 dir pid ns
+  need_root
+  dir=$(host_dir "$name")
+  ns=$(netns "$name")
+  if is_up "$name"; then
+    say "$name: stopping sshd and dockerd"
+    on_host "$name" /bin/sh -c '
+      [ -s /run/sshd.pid ] && kill "$(cat /run/sshd.pid)" 2>/dev/null
+      if [ -s /run/docker.pid ]; then
+        p=$(cat /run/docker.pid); kill "$p" 2>/dev/null
+        i=0; while kill -0 "$p" 2>/dev/null && [ $i -lt 60 ]; do sleep 0.5; i=$((i+1)); done
+      fi
+      true' || true
+    pid=$(holder_pid "$name")
+    # Whatever still runs in the host's mount namespace (containerd shims, sshd sessions) ends with it.
+    for p in $(ps -eo pid= | tr -d ' '); do
+      [ "$p" != "$pid" ] && [ "$(readlink "/proc/$p/ns/mnt" 2>/dev/null)" = "$(readlink "/proc/$pid/ns/mnt")" ] &&
+        kill -9 "$p" 2>/dev/null || true
+    done
+    kill "$pid" 2>/dev/null || true
+    wait_for 10 "holder" sh -c "! kill -0 $pid" || kill -9 "$pid" 2>/dev/null || true
+  fi
+  rm -f "$dir/holder.pid"
+  ip link del "th-$name" 2>/dev/null || true
+  ip netns del "$ns" 2>/dev/null || true
+  drop_bridge_if_unused
+  rm -rf "$dir/rootfs"
+  say "$name is down (engine data kept in $dir/engine)"
+}
+
+cmd_load() {
+  local name=$1 image id
+  shift
+  for image in "$@"; do
+    id=$(docker image inspect --format '{{.Id}}' "$image") || die "this machine's engine has no image $image"
+    if [ "$(on_host "$name" docker image inspect --format '{{.Id}}' "$image" 2>/dev/null)" = "$id" ]; then
+      say "$name already has $image"
+      continue
+    fi
+    say "$name: loading $image"
+    docker save "$image" | on_host "$name" docker load -q
+  done
+}
+
+cmd_inventory() {
+  local name
+  printf 'all:\n  vars:\n'
+  printf '    ansible_user: root\n    ansible_python_interpreter: /usr/bin/python3\n'
+  printf '    ansible_ssh_private_key_file: %s\n' "$KEY"
+  printf '    ansible_ssh_common_args: -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null\n'
+  printf '  hosts:\n'
+  for name in "$@"; do
+    printf '    %s:\n      ansible_host: %s\n' "$name" "$(address "$name")"
+  done
+}
+
+case "${1:-}" in
+  rootfs) cmd_rootfs "$2" ;;
+  up) cmd_up "$2" "${3:-1}" ;;
+  down) cmd_down "$2" ;;
+  run) shift; name=$1; shift; on_host "$name" "$@" ;;
+  load) shift; cmd_load "$@" ;;
+  inventory) shift; cmd_inventory "$@" ;;
+  purge) cmd_down "$2"; rm -rf "$(host_dir "$2")" ;;
+  *) die "usage: $0 rootfs RECIPE | up NAME [N] | down NAME | run NAME CMD... | load NAME IMAGE... | inventory NAME... | purge NAME" ;;
+esac
