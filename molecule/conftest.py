@@ -29,8 +29,10 @@ def secrets(hostvars):
 
 
 @pytest.fixture(scope="module")
-def engine():
-    client = docker.from_env()
+def engine(hostvars):
+    """The scenario host's Docker engine: a test host's own (``owui_test_docker_host``), else this machine's."""
+    address = hostvars.get("owui_test_docker_host")
+    client = docker.DockerClient(base_url=address) if address else docker.from_env()
     yield client
     client.close()
 
