@@ -3,20 +3,19 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Read-only questions to the Docker engine, through community.docker's client.
 
-The client is community.docker's AnsibleDockerClient, so connection options, TLS and API
-version handling are the ones every community.docker module has.
+The client is community.docker's AnsibleDockerClient (imported through docker_client), so
+connection options, TLS and API version handling are the ones every community.docker module has.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from ansible_collections.community.docker.plugins.module_utils._api.errors import (
+from ansible_collections.owui.realtime.plugins.module_utils.docker_client import (
     APIError,
     NotFound,
-)
-from ansible_collections.community.docker.plugins.module_utils._api.utils.utils import (
     format_environment,
+    read_log,
 )
 
 
@@ -35,14 +34,12 @@ def inspect_container(client: Any, name: str) -> dict[str, Any] | None:
 def container_log(client: Any, inspect: dict[str, Any], since: str | None, tail: int | None = None,
                   timestamps: bool = True) -> str:
     """stdout and stderr of an inspected container since a time (the logs API's seconds.nanoseconds),
-    the last `tail` lines only when given, each line prefixed with its timestamp unless told not to."""
+    the last `tail` lines only when given, each line prefixed with its timestamp unless told not to.
+    Raises docker_client.LogNotReadable when the container's log driver keeps no log to read."""
     params: dict[str, Any] = {"stdout": 1, "stderr": 1, "timestamps": int(timestamps), "tail": str(tail) if tail else "all"}
     if since:
         params["since"] = since
-    # The same two calls community.docker's docker_container module uses to read logs; they
-    # demultiplex the stdout/stderr frames of a non-tty container.
-    response = client._get(client._url("/containers/{0}/logs", inspect["Id"]), params=params)
-    raw = client._get_result_tty(False, response, bool((inspect.get("Config") or {}).get("Tty")))
+    raw = read_log(client, inspect, params)
     return raw.decode("utf-8", errors="replace") if isinstance(raw, bytes) else str(raw)
 
 

@@ -42,14 +42,15 @@ def log_message(content: str) -> dict[str, str | None]:
         except ValueError:
             record = None
         if isinstance(record, dict):
+            # loguru's serialize=True nests the record under "record"; its "text" is the formatted line.
+            nested = record.get("record")
+            if isinstance(nested, dict) and isinstance(nested.get("message"), str):
+                record = {**record, **nested}
             message = None
             for key in ("message", "msg", "text", "event"):
                 if isinstance(record.get(key), str):
                     message = record[key]
                     break
-            nested = record.get("record")
-            if message is None and isinstance(nested, dict) and isinstance(nested.get("message"), str):
-                message = nested["message"]
             level = record.get("level") or record.get("levelname") or record.get("severity")
             if isinstance(level, dict):
                 level = level.get("name")

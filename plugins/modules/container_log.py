@@ -13,9 +13,8 @@ description:
     deployment can show what the container said without calling the docker CLI.
   - Read-only; never reports a change.
 extends_documentation_fragment:
-  - community.docker.docker.api_documentation
-  - community.docker.attributes
-  - community.docker.attributes.actiongroup_docker
+  - owui.realtime.docker_api
+  - owui.realtime.docker_api.action_group
 attributes:
   check_mode:
     support: full
@@ -23,9 +22,6 @@ attributes:
     support: none
   idempotent:
     support: full
-  action_group:
-    membership:
-      - owui.realtime.docker
 options:
   name:
     description: Name or ID of the container.
@@ -57,19 +53,22 @@ exists:
   type: bool
   returned: always
 lines:
-  description: Log lines, oldest first; empty when the container does not exist.
+  description:
+    - Log lines, oldest first.
+    - Empty when the container does not exist, or when its log driver keeps no log the engine can
+      hand back (C(none), or another driver with Docker's dual logging off); a warning says which.
   type: list
   elements: str
   returned: always
   sample: ["1:M 27 Nov 2026 06:00:00.000 * Ready to accept connections tcp"]
 """
 
-from ansible_collections.community.docker.plugins.module_utils._api.errors import DockerException
-from ansible_collections.community.docker.plugins.module_utils.common_api import (
+from ansible_collections.owui.realtime.plugins.module_utils.docker_client import (
     AnsibleDockerClient,
+    DockerException,
+    LogNotReadable,
     RequestException,
 )
-
 from ansible_collections.owui.realtime.plugins.module_utils.docker_probe import container_log
 from ansible_collections.owui.realtime.plugins.module_utils.docker_time import docker_since
 
@@ -92,6 +91,9 @@ def main():
         since = docker_since((container.get("State") or {}).get("StartedAt")) if params["since_start"] else None
         since = since.split(".")[0] if since else None
         lines = container_log(client, container, since, tail=params["tail"] or None, timestamps=False).splitlines()
+    except LogNotReadable as exc:
+        client.module.warn(f"No log lines to show: {exc}")
+        lines = []
     except (DockerException, RequestException) as exc:
         client.fail(f"Could not read the log of container {params['name']}: {exc}")
     client.module.exit_json(changed=False, exists=True, lines=lines)

@@ -43,9 +43,8 @@ description:
     C(in_memory_fallback), C(other_db)), each with what was seen and the fix.
   - Passwords never appear in the result; URL passwords are printed as C(********).
 extends_documentation_fragment:
-  - community.docker.docker.api_documentation
-  - community.docker.attributes
-  - community.docker.attributes.actiongroup_docker
+  - owui.realtime.docker_api
+  - owui.realtime.docker_api.action_group
 attributes:
   check_mode:
     support: full
@@ -59,9 +58,6 @@ attributes:
     support: full
     details:
       - The module only reads; RV(ignore:changed) is always V(false).
-  action_group:
-    membership:
-      - owui.realtime.docker
 options:
   valkey_container:
     description:
@@ -362,13 +358,6 @@ elapsed:
 import traceback
 
 from ansible.module_utils.basic import missing_required_lib
-from ansible_collections.community.docker.plugins.module_utils._api.errors import (
-    DockerException,
-)
-from ansible_collections.community.docker.plugins.module_utils.common_api import (
-    AnsibleDockerClient,
-    RequestException,
-)
 
 from ansible_collections.owui.realtime.plugins.module_utils import (
     socketio_probe,
@@ -377,6 +366,12 @@ from ansible_collections.owui.realtime.plugins.module_utils import (
 from ansible_collections.owui.realtime.plugins.module_utils.check_settings import (
     ARGUMENT_SPEC,
     settings_from,
+)
+from ansible_collections.owui.realtime.plugins.module_utils.docker_client import (
+    AnsibleDockerClient,
+    DockerException,
+    LogNotReadable,
+    RequestException,
 )
 from ansible_collections.owui.realtime.plugins.module_utils.docker_probe import (
     container_log,
@@ -420,9 +415,16 @@ def main() -> None:
                              exception=socketio_probe.WEBSOCKET_CLIENT_IMPORT_ERROR)
         return socketio_probe.handshake(url, timeout)
 
+    def logs(inspect: dict, since: str | None) -> str:
+        try:
+            return container_log(client, inspect, since)
+        except LogNotReadable as exc:
+            module.warn(f"The log_line check read no log: {exc}")
+            return ""
+
     probes = Probes(
         inspect=lambda name: inspect_container(client, name),
-        logs=lambda inspect, since: container_log(client, inspect, since),
+        logs=logs,
         exec_run=lambda container, argv, env: exec_in(client, container, argv, env),
         handshake=handshake,
         make_redis=valkey_probe.ValkeyViaRedisPy,

@@ -25,6 +25,9 @@ OPEN_WEBUI_IMAGE = os.environ.get("OWUI_TEST_OPEN_WEBUI_IMAGE", "localhost/owui-
 # The capabilities of the guide's compose file for Valkey.
 VALKEY_CAPS = {"cap_drop": ["ALL"], "cap_add": ["SETGID", "SETUID", "DAC_OVERRIDE"]}
 OPEN_WEBUI_HEALTHY_WITHIN = 180  # seconds; ~15-30 s on 2 cores
+# How long after /health answers Open WebUI may take to subscribe to Valkey's socketio channel. The
+# negative test watches as long as the positive one waits, so a late subscription cannot pass it.
+SUBSCRIBES_WITHIN = 15  # seconds
 SECOND = 1_000_000_000  # the Engine API counts health check intervals in nanoseconds
 # The image's own HEALTHCHECK test, probed every 2 s instead of the default 30 s.
 FAST_HEALTHCHECK = {"interval": 2 * SECOND, "timeout": 10 * SECOND, "retries": 3}
@@ -51,6 +54,19 @@ def valkey_cli(container: Container, *args: str) -> str:
     code, out = run(container, "valkey-cli", *args)
     assert code == 0, f"valkey-cli {' '.join(args)} exited {code}: {out}"
     return out
+
+
+def holds_for(what: str, probe: Callable[[], object], duration: float, interval: float = 0.5) -> None:
+    """Poll ``probe`` for ``duration`` seconds; fail, saying when, as soon as it returns something falsy."""
+    start = time.monotonic()
+    while True:
+        value = probe()
+        if not value:
+            pytest.fail(f"{what}: no longer true {time.monotonic() - start:.1f} s after the first look "
+                        f"(last probe: {value!r})")
+        if time.monotonic() - start >= duration:
+            return
+        time.sleep(interval)
 
 
 def state(container: Container) -> dict:
@@ -153,7 +169,7 @@ def test_open_webui_subscribes_to_socketio_on_valkey(scratch, valkey_image, open
     wait_healthy(open_webui)
 
     subscribers = wait_until("Open WebUI subscribes to the socketio channel",
-                             lambda: numsub(valkey, "socketio"), timeout=15)
+                             lambda: numsub(valkey, "socketio"), timeout=SUBSCRIBES_WITHIN)
     assert subscribers >= 1
     open_webui.reload()
     address = open_webui.attrs["NetworkSettings"]["Networks"][network]["IPAddress"]
@@ -165,7 +181,7 @@ def test_without_the_redis_manager_nothing_subscribes(scratch, valkey_image, ope
     """The negative of the test above: it proves the NUMSUB check can fail."""
     valkey, open_webui, _ = start_stack(scratch, valkey_image, open_webui_image)
     wait_healthy(open_webui)
-    assert numsub(valkey, "socketio") == 0
+    holds_for("nothing subscribes to socketio", lambda: numsub(valkey, "socketio") == 0, SUBSCRIBES_WITHIN)
 
 
 def test_the_images_are_built_from_the_current_recipes(require_image):

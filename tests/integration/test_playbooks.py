@@ -143,6 +143,10 @@ def test_check_mode_on_an_empty_host_reports_changes_without_failing(engine, sta
     assert run.returncode == 0, run.output[-4000:]
     assert run.changed > 0
     assert leftovers(engine, prefix) == []
+    # Each role's settings are checked once per deploy: in the first play, not again in the roles.
+    for first_check in ("Check that the network name is one Docker accepts", "Check the Valkey image reference",
+                        "Check the Open WebUI image reference"):
+        assert run.output.count(f"{first_check}]") == 1, f"'{first_check}' ran {run.output.count(first_check)} times"
 
 
 def _valkey_cli(container, admin_password: str, *args: str) -> str:

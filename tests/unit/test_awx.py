@@ -17,6 +17,8 @@ from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
+from ansible_collections.owui.realtime.plugins.module_utils import target_requirements
+
 ROOT = Path(__file__).resolve().parents[2]
 AWX = ROOT / "awx"
 
@@ -289,6 +291,14 @@ def test_requirements_cover_every_library_the_plugins_import():
     assert "requests" in wanted
     for requirement in wanted.values():
         assert any(s.operator == ">=" for s in requirement.specifier), f"{requirement} has no version floor"
+
+
+def test_requirements_floors_are_the_ones_targets_are_checked_for():
+    # docker_engine checks the target's Python against target_requirements; the EE gets requirements.txt.
+    # Both must name the same libraries with the same floors.
+    checked = {canonicalize_name(lib.name): lib.minimum for lib in (*target_requirements.LIBRARIES, *target_requirements.OPTIONAL)}
+    declared = {name: next(s.version for s in r.specifier if s.operator == ">=") for name, r in _requirements().items()}
+    assert declared == checked
 
 
 def test_example_execution_environment_has_ansible_core_and_the_collections():

@@ -85,6 +85,13 @@ def test_bad_parts_are_refused(parts):
         valkey_url(parts)
 
 
+@pytest.mark.parametrize("db", [-1, "-3"])
+def test_a_negative_db_is_refused(db):
+    with pytest.raises(AnsibleFilterError, match="must be 0 or more"):
+        valkey_url({"host": "redis"}, db=db)
+    assert valkey_url({"host": "redis"}, db=0) == "redis://redis:6379/0"
+
+
 @pytest.mark.parametrize("ref", [
     "docker.io/valkey/valkey:8.0.1-alpine",
     "ghcr.io/open-webui/open-webui:main",

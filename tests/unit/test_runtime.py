@@ -10,7 +10,7 @@ from pathlib import Path
 import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
-FRAGMENT = "community.docker.attributes.actiongroup_docker"
+FRAGMENT = "owui.realtime.docker_api.action_group"
 
 
 def documentation(path: Path) -> dict:
@@ -37,8 +37,9 @@ def test_every_module_of_the_docker_action_group_is_listed_and_nothing_else():
     assert set(listed) == modules_in_the_docker_group()
 
 
-def test_the_modules_say_which_group_they_are_in():
-    for name in modules_in_the_docker_group():
-        doc = documentation(ROOT / "plugins" / "modules" / f"{name}.py")
-        membership = doc["attributes"]["action_group"]["membership"]
-        assert membership == ["owui.realtime.docker"], name
+def test_the_fragment_names_the_group_runtime_yml_defines():
+    from ansible_collections.owui.realtime.plugins.doc_fragments.docker_api import ModuleDocFragment
+
+    runtime = yaml.safe_load((ROOT / "meta" / "runtime.yml").read_text())
+    membership = yaml.safe_load(ModuleDocFragment.ACTION_GROUP)["attributes"]["action_group"]["membership"]
+    assert membership == [f"owui.realtime.{group}" for group in runtime["action_groups"]]

@@ -164,11 +164,16 @@ def test_timeout_without_valkey_cli_falls_back_to_redis_cli():
     assert run.calls[1]["argv"][:3] == ["timeout", "10", "redis-cli"]
 
 
-def test_a_tls_hang_stopped_by_timeout_is_named():
-    # valkey-cli --tls against a plaintext Valkey: no output until `timeout` stops it.
-    run = Recorded((124, "", ""))
-    with pytest.raises(ValkeyError, match=r"got no answer within 10s over TLS .*exit code 124"):
+@pytest.mark.parametrize("rc", [124, 143], ids=["coreutils-timeout", "busybox-timeout"])
+def test_a_tls_hang_stopped_by_timeout_is_named(rc):
+    # valkey-cli --tls against a plaintext Valkey: no output until `timeout` stops it. coreutils'
+    # timeout (Debian images) exits 124; busybox's (Alpine images, such as valkey:8-alpine) lets the
+    # TERM kill it: 143.
+    run = Recorded((rc, "", ""))
+    with pytest.raises(ValkeyError, match=rf"got no answer within 10s over TLS .*exit code {rc}"):
         ValkeyViaExec(run, "redis-valkey", 6379, 1, tls=True).ping()
+    assert classify_valkey_error(f"valkey-cli --tls got no answer within 10s over TLS (port 6379; `timeout` stopped "
+                                 f"it with exit code {rc})", "ping", "t", tls=True)["id"] == "tls_mismatch"
 
 
 def test_a_hang_after_tls_worked_is_a_plain_timeout():

@@ -421,23 +421,31 @@ def test_docker_since_is_seconds_dot_nanoseconds():
     assert docker_since("2026-11-27T05:35:10.98765432Z").endswith(".987654320")
 
 
+PROOF = "Using Redis to manage websockets."
+
+
 @pytest.mark.parametrize(
-    ("line", "fmt", "level"),
+    ("line", "expected"),
     [
-        ("DEBUG:open_webui.socket.main:Using Redis to manage websockets.", "stdlib", "DEBUG"),
-        (("2026-11-27 05:35:12.123 | DEBUG    | open_webui.socket.main:<module>:64 - Using Redis to manage "
-         "websockets. - {}"), "loguru", "DEBUG"),
-        (json.dumps({"ts": "2026-11-27T05:35:12Z", "level": "debug", "msg": "Using Redis to manage websockets.",
-                     "caller": "open_webui.socket.main:64"}), "json", "debug"),
-        (json.dumps({"text": "x", "record": {"message": "Using Redis to manage websockets.",
-                                              "level": {"name": "DEBUG"}}}), "json", None),
+        ("DEBUG:open_webui.socket.main:Using Redis to manage websockets.",
+         {"format": "stdlib", "level": "DEBUG", "message": PROOF}),
+        ("2026-11-27 05:35:12.123 | DEBUG    | open_webui.socket.main:<module>:64 - Using Redis to manage websockets.",
+         {"format": "loguru", "level": "DEBUG", "message": PROOF}),
+        # A JSON formatter: level and message at the top.
+        (json.dumps({"ts": "2026-11-27T05:35:12Z", "level": "debug", "msg": PROOF, "caller": "open_webui.socket.main:64"}),
+         {"format": "json", "level": "debug", "message": PROOF}),
+        # loguru with serialize=True: the formatted line in "text", the record (message, level) nested.
+        (json.dumps({"text": "2026-11-27 05:35:12.123 | DEBUG | open_webui.socket.main:<module>:64 - Using Redis to "
+                             "manage websockets.\n",
+                     "record": {"message": PROOF, "level": {"name": "DEBUG", "no": 10}, "name": "open_webui.socket.main"}}),
+         {"format": "json", "level": "DEBUG", "message": PROOF}),
+        ("Uvicorn running on http://0.0.0.0:8080", {"format": "plain", "level": None,
+                                                    "message": "Uvicorn running on http://0.0.0.0:8080"}),
     ],
+    ids=["stdlib", "loguru", "json", "loguru-serialized", "plain"],
 )
-def test_log_message_understands_each_format(line, fmt, level):
-    parsed = log_message(line)
-    assert parsed["format"] == fmt
-    assert parsed["level"] == level or fmt == "json"
-    assert "Using Redis to manage websockets." in parsed["message"] or parsed["message"] == "x"
+def test_log_message_understands_each_format(line, expected):
+    assert log_message(line) == expected
 
 
 STARTED = "2026-11-27T05:40:00.5Z"

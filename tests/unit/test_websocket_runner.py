@@ -57,6 +57,7 @@ class World:
         self.handshakes = [{"ok": True, "sid": "abc", "transport": "websocket"}]
         self.execs: list[dict] = []
         self.secrets: list[str] = []
+        self.log = "2026-11-27T05:58:40Z INFO:     Application startup complete.\n"
 
     def exec_run(self, container, argv, env):
         self.execs.append({"argv": argv, "env": env})
@@ -69,7 +70,7 @@ class World:
     def probes(self) -> Probes:
         return Probes(
             inspect=lambda name: self.containers.get(name),
-            logs=lambda inspect, since: "2026-11-27T05:58:40Z INFO:     Application startup complete.\n",
+            logs=lambda inspect, since: self.log,
             exec_run=self.exec_run,
             handshake=self.handshake,
             register_secret=self.secrets.append,
@@ -289,3 +290,71 @@ def test_run_registers_secrets_through_the_callers_probes_without_rebinding_them
         sleep=lambda s: None)
     assert probes.register_secret is register
     assert world.secrets == ["admin-pw", URL_PASSWORD]
+
+
+# ------------------------------------------------------------------------------------------
+# The verdicts that need Open WebUI's log or Valkey's client list to say something
+# ------------------------------------------------------------------------------------------
+
+# What an Open WebUI release with the in-memory fallback printed when Valkey refused it at start.
+FALLBACK_LINE = ("2026-11-27T05:58:41Z ERROR:open_webui.socket.main:Failed to initialize Redis websocket manager: "
+                 f"WRONGPASS invalid username-password pair (redis://:{URL_PASSWORD}@redis:6379/1). "
+                 "Falling back to local manager.\n")
+
+
+def test_a_fallback_in_the_log_fails_the_open_webui_check_even_when_valkey_looks_fine():
+    world = World()
+    world.log += FALLBACK_LINE
+    result = check(world, valkey_password="admin-pw")
+    assert result["failed"] is True
+    assert result["checks"]["open_webui"]["status"] == "failed"
+    assert [c["id"] for c in result["causes"]] == ["in_memory_fallback"]
+    assert result["checks"]["open_webui"]["detail"].startswith("Open WebUI container 'open-webui' fell back")
+    assert "restart Open WebUI" in result["causes"][0]["fix"]
+    assert URL_PASSWORD not in repr(result)
+    assert result["attempts"] == 1, "a fallback does not heal by waiting"
+
+
+def test_valkey_errors_open_webui_logged_explain_a_failing_valkey_side():
+    world = World()
+    world.cli["--scan"] = (0, "", "")
+    world.cli["keyspace"] = (0, "# Keyspace\r\n", "")
+    world.log += ("2026-11-27T05:58:42Z Redis denied subscribing: No permissions to access a channel. "
+                  "Check SUBSCRIBE/UNSUBSCRIBE/PING permissions\n")
+    result = check(world, valkey_password="admin-pw", wait_timeout=0)
+    side = result["checks"]["valkey_side"]
+    assert [c["id"] for c in side["causes"]] == ["no_keys", "valkey_errors_in_log"]
+    hint = side["causes"][1]
+    assert "Redis denied subscribing" in hint["message"]
+    assert hint["fix"].startswith("noperm: ")
+    # The same line next to a passing Valkey side is evidence only, not a cause.
+    world = World()
+    world.log += "2026-11-27T05:58:42Z Cannot receive from redis... retrying in 1 secs\n"
+    passing = check(world, valkey_password="admin-pw")
+    assert passing["failed"] is False
+    assert passing["checks"]["log_line"]["evidence"]["open-webui"]["valkey_errors"]
+
+
+def test_fewer_subscribers_than_containers_is_not_subscribed_and_waited_on():
+    world = World()
+    world.cli["NUMSUB"] = (0, "socketio\n0\n", "")
+    world.cli["LIST"] = (0, CLIENT_LIST.replace("flags=P db=1 sub=1", "flags=N db=1 sub=0"), "")
+    slept: list[float] = []
+    result = run(settings_from({"open_webui_url": "http://127.0.0.1:13000", "valkey_password": "admin-pw",
+                                "wait_timeout": 0.05, "interval": 0.01}), world.probes(), sleep=slept.append)
+    assert result["failed"] is True
+    ids = [c["id"] for c in result["causes"]]
+    assert ids[0] == "not_subscribed", ids
+    assert "0 subscribers" in result["causes"][0]["message"]
+    assert result["attempts"] > 1 and slept, "after a handshake a missing subscription may still come: wait"
+
+
+def test_no_connection_from_the_containers_address_is_named():
+    world = World()
+    # Valkey's only clients come from elsewhere (another Open WebUI, another network).
+    world.cli["LIST"] = (0, CLIENT_LIST.replace("172.25.0.3", "172.25.0.9"), "")
+    result = check(world, valkey_password="admin-pw", wait_timeout=0)
+    assert result["failed"] is True
+    (item,) = [c for c in result["causes"] if c["id"] == "no_client_connection"]
+    assert "'open-webui' (172.25.0.3)" in item["message"]
+    assert result["checks"]["valkey_side"]["evidence"]["clients"] == {"open-webui": []}
