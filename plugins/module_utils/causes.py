@@ -24,7 +24,7 @@ CAUSES: dict[str, tuple[str, str, bool]] = {
         False,
     ),
     "no_cli": (
-        "Neither valkey-cli nor redis-cli can be run in container '{container}': {error}",
+        "Neither valkey-cli nor redis-cli can be run ({target}): {error}",
         "Use an image that ships valkey-cli, or give valkey_url so the check connects with redis-py.",
         False,
     ),

@@ -40,15 +40,14 @@ def open_webui_settings(env: dict[str, str]) -> dict[str, Any]:
         "redis_url": url,
         "redis_url_source": source if url else None,
         "key_prefix": env.get("REDIS_KEY_PREFIX") or "open-webui",
-        "key_prefix_set": "REDIS_KEY_PREFIX" in env,
         "sentinel_hosts": env.get("WEBSOCKET_SENTINEL_HOSTS", ""),
     }
 
 
-def config_causes(
-    container: str, settings: dict[str, Any], valkey_db: int, key_prefix: str, check: str = "open_webui"
-) -> list[dict[str, Any]]:
-    """Name what, in one Open WebUI container's environment, keeps websockets off Valkey."""
+def config_causes(container: str, settings: dict[str, Any], valkey_db: int, key_prefix: str) -> list[dict[str, Any]]:
+    """Name what, in one Open WebUI container's environment, keeps websockets off Valkey (causes of
+    the open_webui check; the runner moves db_mismatch and prefix_mismatch to valkey_side)."""
+    check = "open_webui"
     causes: list[dict[str, Any]] = []
     manager = settings["websocket_manager"]
     if manager != "redis":

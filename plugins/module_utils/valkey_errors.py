@@ -38,6 +38,8 @@ TLS_NOT_SERVED = {
 _ERROR_RULES: tuple[tuple[re.Pattern[str], str, bool | None], ...] = tuple(
     (re.compile(pattern, flags), cause_id, tls)
     for pattern, flags, cause_id, tls in (
+        # What ValkeyViaExec says when the image has neither CLI.
+        (r"no valkey-cli or redis-cli in the container", 0, "no_cli", None),
         (r"\bDENIED\b|protected mode", 0, "protected_mode", None),
         (r"\bWRONGPASS\b|invalid username-password pair|invalid password", re.IGNORECASE, "wrongpass", None),
         (r"called without any password configured", re.IGNORECASE, "auth_not_configured", None),

@@ -79,6 +79,20 @@ def test_falls_back_to_redis_cli_when_valkey_cli_is_missing():
     assert "redis-cli" in probe.describe()
 
 
+def test_an_image_without_either_cli_is_named_no_cli():
+    not_found = (127, "", "OCI runtime exec failed: exec failed: unable to start container process: exec: \"{0}\": "
+                          "executable file not found in $PATH: unknown\r\n")
+    run = Recorded(tuple(part.format("valkey-cli") if isinstance(part, str) else part for part in not_found),
+                   tuple(part.format("redis-cli") if isinstance(part, str) else part for part in not_found))
+    probe = ValkeyViaExec(run, "some-redis", 6379, 1)
+    with pytest.raises(ValkeyError) as err:
+        probe.ping()
+    item = classify_valkey_error(str(err.value), "ping", probe.describe())
+    assert item["id"] == "no_cli"
+    assert item["message"].startswith("Neither valkey-cli nor redis-cli can be run (redis-cli in container 'some-redis'")
+    assert "valkey_url" in item["fix"]
+
+
 def test_a_stopped_container_becomes_a_valkey_error():
     run = Recorded(ExecFailed("409 Client Error: Conflict (\"Container 0f3c is not running\")"))
     with pytest.raises(ValkeyError, match="is not running"):
