@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Test hosts on this machine: Debian root file systems made with debootstrap from a recipe in
-# tests/hosts/<recipe>/ and cached as tarballs by recipe hash.
+# tests/hosts/<recipe>/ (`packages`, and `suite` where it is not bookworm) and cached as tarballs by
+# recipe hash.
 #
 #   hack/testhost.sh rootfs RECIPE       build the recipe's root file system unless cached; print the tarball
 #   hack/testhost.sh up NAME [N]         start host NAME from recipe docker-host as a machine of its own:
@@ -41,8 +42,10 @@ need_root() { [ "$(id -u)" = 0 ] || die "test hosts need root (namespaces, mount
 # ---- root file systems ------------------------------------------------------------------------
 packages() { grep -vE '^\s*(#|$)' "$RECIPES/$1/packages" | paste -sd, -; }
 
-recipe_hash() {
-  { printf 'suite=%s\n' "$SUITE"; (cd "$RECIPES/$1" && find . -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum); } |
+suite() { cat "$RECIPES/$1/suite" 2>/dev/null || echo "$SUITE"; }
+
+recipe_hash() { # the recipe's files (its package list, and its suite where it names one)
+  { printf 'suite=%s\n' "$(suite "$1")"; (cd "$RECIPES/$1" && find . -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum); } |
     sha256sum | cut -c1-16
 }
 
@@ -59,9 +62,9 @@ cmd_rootfs() { # recipe -> path of the cached tarball
     exec 8>"$CACHE_DIR/.lock-$recipe"
     flock -w 900 8 || die "another build of $recipe holds $CACHE_DIR/.lock-$recipe"
     if [ ! -s "$tarball" ]; then
-      say "$recipe: building a Debian $SUITE root file system (recipe $hash, log: $log)" >&2
+      say "$recipe: building a Debian $(suite "$recipe") root file system (recipe $hash, log: $log)" >&2
       work=$(mktemp -d /var/tmp/owui-testhost-rootfs.XXXXXX)
-      if ! debootstrap --variant=minbase --include="$(packages "$recipe")" "$SUITE" "$work/rootfs" \
+      if ! debootstrap --variant=minbase --include="$(packages "$recipe")" "$(suite "$recipe")" "$work/rootfs" \
           "$DEBIAN_MIRROR" >"$log" 2>&1; then
         rm -rf "$work"
         tail -n 10 "$log" >&2
