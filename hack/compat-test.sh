@@ -24,6 +24,7 @@ eval "$("$ROOT/hack/images.sh" env)"
 
 cleanup() {
   "$ROOT/hack/testhost.sh" down "$HOST" >/dev/null 2>&1 || true
+  "$ROOT/hack/testhost.sh" registry-stop >/dev/null 2>&1 || true
   [ -n "$WORK" ] && rm -rf --one-file-system "$WORK"
 }
 trap cleanup EXIT
@@ -33,7 +34,7 @@ rootfs=$(chroot_from_recipe controller-trixie "$WORK")
 say "Debian trixie controller with $(chroot "$rootfs" python3 --version), clean clone of $(git -C "$ROOT" rev-parse --short HEAD)"
 
 "$ROOT/hack/testhost.sh" up "$HOST" 1
-"$ROOT/hack/testhost.sh" load "$HOST" "$OWUI_TEST_VALKEY_IMAGE" "$OWUI_TEST_OPEN_WEBUI_IMAGE"
+"$ROOT/hack/testhost.sh" publish "$OWUI_TEST_VALKEY_IMAGE" "$OWUI_TEST_OPEN_WEBUI_IMAGE" >/dev/null
 
 log="$LOG_DIR/compat-test.log"
 mkdir -p "$LOG_DIR"
