@@ -3,6 +3,8 @@
 #   localhost/owui-test/valkey:8.1          Valkey from Debian trixie, laid out like valkey/valkey
 #   localhost/owui-test/open-webui:0.12.4   open-webui from PyPI on Debian bookworm, started like
 #                                           the official image, offline
+#   localhost/owui-test/postgres:15         postgresql-15 from Debian bookworm, laid out like postgres
+#   localhost/owui-test/nginx:1.22          nginx-light from Debian bookworm, laid out like nginx
 # Each image is a debootstrapped rootfs, customised in a chroot by tests/images/<name>/customize.sh,
 # tarred and `docker import`ed with the instructions in tests/images/<name>/import-changes.
 #
@@ -29,7 +31,7 @@ HOST_CA_BUNDLE=${PIP_CERT:-/etc/ssl/certs/ca-certificates.crt}
 LABEL_RECIPE=org.owui-test.recipe
 
 # ---- pins: part of each image's recipe hash ---------------------------------------------
-IMAGES=(valkey open-webui)
+IMAGES=(valkey open-webui postgres nginx)
 declare -A IMAGE SUITE PACKAGES PINS
 IMAGE[valkey]=localhost/owui-test/valkey:8.1
 SUITE[valkey]=trixie
@@ -39,6 +41,14 @@ IMAGE[open-webui]=localhost/owui-test/open-webui:0.12.4
 SUITE[open-webui]=bookworm
 PACKAGES[open-webui]=python3,python3-venv,ca-certificates,curl,jq,libsm6,libxext6
 PINS[open-webui]="OPEN_WEBUI_VERSION=0.12.4 TORCH_VERSION=2.13.0+cpu"
+IMAGE[postgres]=localhost/owui-test/postgres:15
+SUITE[postgres]=bookworm
+PACKAGES[postgres]=postgresql-15,postgresql-client-15
+PINS[postgres]="POSTGRES_MAJOR=15"
+IMAGE[nginx]=localhost/owui-test/nginx:1.22
+SUITE[nginx]=bookworm
+PACKAGES[nginx]=nginx-light
+PINS[nginx]="NGINX_SERIES=1.22"
 # -------------------------------------------------------------------------------------------
 
 pin() { # image key -> value
@@ -173,6 +183,20 @@ step_smoke() { # name tag
       echo "$out"
       [ "$out" = "$(pin open-webui OPEN_WEBUI_VERSION) $(pin open-webui TORCH_VERSION)" ] ||
         { echo "unexpected versions (open-webui torch): $out"; return 1; } ;;
+    postgres)
+      out=$(docker run --rm --network none --entrypoint postgres "$tag" --version)
+      echo "$out"
+      case "$out" in *" $(pin postgres POSTGRES_MAJOR)."*) ;; *)
+        echo "the tag promises PostgreSQL $(pin postgres POSTGRES_MAJOR), Debian ${SUITE[postgres]} ships: $out"
+        return 1 ;; esac
+      docker run --rm --network none --entrypoint pg_isready "$tag" --version ;;
+    nginx)
+      out=$(docker run --rm --network none "$tag" nginx -v 2>&1)
+      echo "$out"
+      case "$out" in *"nginx/$(pin nginx NGINX_SERIES)."*) ;; *)
+        echo "the tag promises nginx $(pin nginx NGINX_SERIES), Debian ${SUITE[nginx]} ships: $out"
+        return 1 ;; esac
+      docker run --rm --network none "$tag" nginx -t ;;
   esac
 }
 
@@ -254,6 +278,8 @@ cmd_list() {
 case "${1:-}" in
   build) shift; cmd_build "$@" ;;
   list) cmd_list ;;
-  env) printf 'export OWUI_TEST_VALKEY_IMAGE=%s\nexport OWUI_TEST_OPEN_WEBUI_IMAGE=%s\n' "${IMAGE[valkey]}" "${IMAGE[open-webui]}" ;;
+  env)
+    printf 'export OWUI_TEST_VALKEY_IMAGE=%s\nexport OWUI_TEST_OPEN_WEBUI_IMAGE=%s\n' "${IMAGE[valkey]}" "${IMAGE[open-webui]}"
+    printf 'export OWUI_TEST_POSTGRES_IMAGE=%s\nexport OWUI_TEST_NGINX_IMAGE=%s\n' "${IMAGE[postgres]}" "${IMAGE[nginx]}" ;;
   *) die "usage: $0 build [${IMAGES[*]}] | list" ;;
 esac

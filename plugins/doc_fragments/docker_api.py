@@ -97,6 +97,24 @@ requirements:
   - community.docker 4.8 or later (its API client)
 """
 
+    # For modules that only read from the engine.
+    READ_ONLY = r"""
+options: {}
+attributes:
+  check_mode:
+    support: full
+    details:
+      - The module only reads; it runs the same in check mode.
+  diff_mode:
+    support: N/A
+    details:
+      - The module only reads.
+  idempotent:
+    support: full
+    details:
+      - The module only reads; RV(ignore:changed) is always V(false).
+"""
+
     ACTION_GROUP = r"""
 options: {}
 attributes:

@@ -14,14 +14,8 @@ description:
   - Read-only; never reports a change.
 extends_documentation_fragment:
   - owui.realtime.docker_api
+  - owui.realtime.docker_api.read_only
   - owui.realtime.docker_api.action_group
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: none
-  idempotent:
-    support: full
 options:
   name:
     description: Name or ID of the container.

@@ -44,20 +44,8 @@ description:
   - Passwords never appear in the result; URL passwords are printed as C(********).
 extends_documentation_fragment:
   - owui.realtime.docker_api
+  - owui.realtime.docker_api.read_only
   - owui.realtime.docker_api.action_group
-attributes:
-  check_mode:
-    support: full
-    details:
-      - The module only reads; it runs the same in check mode.
-  diff_mode:
-    support: N/A
-    details:
-      - The module only reads.
-  idempotent:
-    support: full
-    details:
-      - The module only reads; RV(ignore:changed) is always V(false).
 options:
   valkey_container:
     description:

@@ -184,6 +184,8 @@ def test_redeploys_recreate_only_what_changed_and_keep_the_data(engine, stack, t
                            json={"name": "Ada", "email": "ada@example.com", "password": "correct-horse-9"})
     assert signup.status_code == 200, signup.text
     token = signup.json()["token"]
+    # The next deploy replaces this Valkey, and its ACL LOG with it: what sign-up was refused shows only here.
+    assert _valkey_cli(valkey, admin, "ACL", "LOG") == "", "Valkey refused Open WebUI something during sign-up (ACL LOG)"
 
     # One Valkey setting changes: only Valkey is recreated, and its data survives.
     changed_valkey = run_playbook("deploy", {**extra, "valkey_maxclients": 5000})
@@ -204,8 +206,8 @@ def test_redeploys_recreate_only_what_changed_and_keep_the_data(engine, stack, t
     signin = requests.post(f"{base}/api/v1/auths/signin", timeout=30,
                            json={"email": "ada@example.com", "password": "correct-horse-9"})
     assert signin.status_code == 200, signin.text
-    # Sign-up, sign-in, token checks and the websocket manager ran as Open WebUI's ACL user, and Valkey
-    # refused it nothing: the rules cover every command those paths send.
+    # Sign-in, token checks and the websocket manager ran as Open WebUI's ACL user against the recreated
+    # Valkey, and it refused them nothing: with the check after sign-up, the rules cover every path.
     assert _valkey_cli(new_valkey, admin, "ACL", "LOG") == "", "Valkey refused Open WebUI something (ACL LOG)"
 
     # Teardown keeps the volumes; only purge deletes them.
