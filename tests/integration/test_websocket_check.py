@@ -1,14 +1,18 @@
 """owui.realtime.websocket_check against real Valkey and Open WebUI containers.
 
 One module-scoped stack serves every case, because each Open WebUI start costs ~15 s:
-  valkey  Valkey with a password, network alias `redis`, port published on 127.0.0.1
-  good    the guide's setup: WEBSOCKET_MANAGER=redis, WEBSOCKET_REDIS_URL=redis://:pw@redis:6379/1
-  stale   WEBSOCKET_MANAGER unset; its first start only printed the guide's proof line and exited,
-          so the line sits in its log from an earlier start
-  loop    WEBSOCKET_REDIS_URL on 127.0.0.1
-  wsoff   ENABLE_WEBSOCKET_SUPPORT=false
+  valkey   Valkey with a password, network alias `redis`, port published on 127.0.0.1
+  good     the guide's setup: WEBSOCKET_MANAGER=redis, WEBSOCKET_REDIS_URL=redis://:pw@redis:6379/1
+  stale    WEBSOCKET_MANAGER unset; its first start only printed the guide's proof line and exited,
+           so the line sits in its log from an earlier start
+  loop     WEBSOCKET_REDIS_URL on 127.0.0.1
+  wsoff    ENABLE_WEBSOCKET_SUPPORT=false
+  restart  the guide's setup again, for the one case that restarts a container
+  gone     the guide's environment in a container that has exited (its command was `true`)
+  valkey_gone  a Valkey container that has exited the same way
+No case stops or restarts a container another case reads, so the cases pass in any order (run
+them reversed: `pytest ... $(pytest --collect-only -q ... | tac)`).
 The module runs the way users run it: `ansible localhost -m owui.realtime.websocket_check`.
-The cases that stop containers come last.
 """
 
 from __future__ import annotations
@@ -93,6 +97,7 @@ def stack(docker_client, require_image):
             "wsoff": ({**base, "ENABLE_WEBSOCKET_SUPPORT": "false", "WEBSOCKET_MANAGER": "redis",
                        "WEBSOCKET_REDIS_URL": good_url}, True, None),
         }
+        specs["restart"] = specs["good"]
         containers = {}
         for which, (env, publish, command) in specs.items():
             kwargs = {"network": network, "environment": env}
@@ -107,8 +112,17 @@ def stack(docker_client, require_image):
         # Open WebUI itself, with the same environment: WEBSOCKET_MANAGER unset.
         containers["stale"].wait(timeout=60)
         containers["stale"].start()
+        # Exited containers for the cases that need one stopped: nothing else uses them.
+        gone_port = free_port()  # published, so nothing else takes it, but nothing listens there
+        gone = scratch.container("gone", OPEN_WEBUI_IMAGE, network=network, command=["true"],
+                                 environment=specs["good"][0], ports={"8080/tcp": ("127.0.0.1", gone_port)})
+        valkey_gone = scratch.container("valkey-gone", VALKEY_IMAGE, network=network, command=["true"])
+        stack.names.update(gone=gone.name, valkey_gone=valkey_gone.name)
+        stack.ports["gone"] = gone_port
         with ThreadPoolExecutor(max_workers=len(containers)) as pool:
             list(pool.map(wait_healthy, containers.values()))
+        for container in (gone, valkey_gone):
+            assert container.wait(timeout=60)["StatusCode"] == 0
         yield stack
     finally:
         scratch.cleanup()
@@ -243,30 +257,25 @@ def test_websocket_support_off_fails_the_handshake(stack):
 
 
 def test_waits_while_open_webui_restarts(stack, docker_client):
-    docker_client.containers.get(stack.names["good"]).restart(timeout=10)
-    result, _ = run_check(**common(stack, wait_timeout=180))
+    docker_client.containers.get(stack.names["restart"]).restart(timeout=10)
+    result, _ = run_check(**common(stack, "restart", wait_timeout=180))
     assert not result.get("failed"), show(result)
     assert result["attempts"] > 1, "the check should have caught Open WebUI still starting"
 
 
-def test_valkey_stopped_fails(stack, docker_client):
-    valkey = docker_client.containers.get(stack.names["valkey"])
-    valkey.stop(timeout=5)
-    try:
-        result, _ = run_check(**common(stack))
-    finally:
-        valkey.start()
+def test_valkey_stopped_fails(stack):
+    result, _ = run_check(**common(stack, valkey_container=stack.names["valkey_gone"]))
     assert result.get("failed"), show(result)
     assert "valkey_container_not_running" in cause_ids(result)
     assert result["checks"]["ping"]["status"] == "failed"
 
 
-def test_open_webui_stopped_fails(stack, docker_client):
-    docker_client.containers.get(stack.names["good"]).stop(timeout=10)
-    result, _ = run_check(**common(stack))
+def test_open_webui_stopped_fails(stack):
+    result, _ = run_check(**common(stack, "gone"))
     assert result.get("failed"), show(result)
     assert "container_not_running" in cause_ids(result)
     assert result["checks"]["websocket"]["status"] == "failed"
+    assert result["attempts"] == 1, "a stopped container is not waited on"
 
 
 def test_module_documentation_renders():
