@@ -7,7 +7,8 @@
 #   - the unit tests run against the installed copy,
 #   - ansible-doc renders every module and role,
 #   - molecule's default scenario deploys, re-deploys (changed=0) and verifies over SSH on the test
-#     host m-default, which this script starts and stops outside the root file system.
+#     host m-default, which this script starts (and pushes the images for) and stops outside the root
+#     file system.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import docker
 import pytest
-
 from playbook import ROOT, run_playbook, stack_vars, unique_prefix
 
 pytestmark = pytest.mark.integration
