@@ -229,6 +229,45 @@ CAUSES: dict[str, tuple[str, str, bool]] = {
         "Set valkey_db={other_db} if that is the db in WEBSOCKET_REDIS_URL, or fix the URL.",
         False,
     ),
+    "other_valkey": (
+        "Container '{container}' reaches Valkey at '{host}' (its WEBSOCKET_REDIS_URL {url}), which "
+        "resolves there to {addresses}: container '{other}', not the Valkey container '{valkey}' "
+        "being checked ({valkey_addresses})",
+        "Open WebUI and the check look at two different Valkeys. Put the name or network alias of "
+        "'{valkey}' in WEBSOCKET_REDIS_URL and recreate '{container}', or, if '{other}' is the "
+        "Valkey meant, point the check at it (valkey_container={other}).",
+        False,
+    ),
+    "redis_host_unresolved": (
+        "The host '{host}' of container '{container}''s WEBSOCKET_REDIS_URL {url} does not resolve "
+        "inside that container: {error}",
+        "Open WebUI cannot reach any Valkey by that name: put '{container}' and the Valkey container "
+        "'{valkey}' on one user-defined network and use the Valkey container's name or alias.",
+        False,
+    ),
+    "delivery_unreachable": (
+        "No Socket.IO client could connect to replica {replica} at {url}: {error}",
+        "Each replica must answer on /ws/socket.io over the websocket transport at the URL the check "
+        "uses (a published port, the container's address, or the URL in open_webui_urls - the "
+        "replica itself, not a load balancer in front of several).",
+        True,
+    ),
+    "not_delivered": (
+        "Replica {replica} did not deliver: the nonce published on Valkey's 'socketio' channel for "
+        "its client (sid {sid}) did not arrive within {bound} s",
+        "That replica does not take its websocket events from this Valkey: it needs "
+        "WEBSOCKET_MANAGER=redis and a WEBSOCKET_REDIS_URL naming this Valkey (host, port, "
+        "credentials), and a restart after either changes.",
+        True,
+    ),
+    "workers_not_subscribed": (
+        "Valkey counts {subscribers} subscribers on 'socketio', fewer than the {expected} Uvicorn "
+        "workers of the replicas checked ({workers})",
+        "Every worker of every replica subscribes when it starts serving websockets: a replica still "
+        "starting, or one on another Valkey or without WEBSOCKET_MANAGER=redis, is missing. Give "
+        "open_webui_workers the UVICORN_WORKERS of the replicas in open_webui_urls.",
+        True,
+    ),
     "log_line_missing": (
         "'{line}' was not printed by '{container}' since its start at {started_at}",
         "Open WebUI 0.12.4 does not print it even at GLOBAL_LOG_LEVEL=DEBUG; rely on the Valkey-side "

@@ -30,6 +30,10 @@ ARGUMENT_SPEC: dict[str, dict[str, Any]] = {
     "open_webui_containers": {"type": "list", "elements": "str", "default": ["open-webui"]},
     "open_webui_url": {"type": "str"},
     "open_webui_port": {"type": "int", "default": 8080},
+    "open_webui_urls": {"type": "list", "elements": "str", "default": []},
+    "open_webui_workers": {"type": "int", "default": 1},
+    "delivery": {"type": "bool"},
+    "delivery_timeout": {"type": "int", "default": 5},
     "key_prefix": {"type": "str", "default": "open-webui", "no_log": False},
     "require": {"type": "list", "elements": "str", "choices": list(REQUIRE_CHOICES),
                 "default": ["ping", "valkey_side", "websocket"]},
@@ -53,6 +57,10 @@ class Settings:
     open_webui_containers: list[str]
     open_webui_url: str | None
     open_webui_port: int
+    open_webui_urls: list[str]
+    open_webui_workers: int
+    delivery: bool | None
+    delivery_timeout: float
     key_prefix: str
     require: list[str]
     wait_timeout: float

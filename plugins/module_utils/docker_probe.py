@@ -31,6 +31,14 @@ def inspect_container(client: Any, name: str) -> dict[str, Any] | None:
         return None
 
 
+def inspect_network(client: Any, name: str) -> dict[str, Any] | None:
+    """`docker network inspect` by name or id (its Containers: name and addresses of each member)."""
+    try:
+        return client.get_json("/networks/{0}", name)
+    except NotFound:
+        return None
+
+
 def container_log(client: Any, inspect: dict[str, Any], since: str | None, tail: int | None = None,
                   timestamps: bool = True) -> str:
     """stdout and stderr of an inspected container since a time (the logs API's seconds.nanoseconds),

@@ -154,6 +154,10 @@ class ValkeyViaExec:
         out = self._call(["--scan", "--pattern", glob_escape(prefix) + ":*", "--count", "1000"], db=db)
         return sum(1 for line in out.splitlines() if line.strip())
 
+    def publish(self, channel: str, message: str) -> int:
+        """PUBLISH; the reply is how many subscribers got the message."""
+        return int(self._call(["PUBLISH", channel, message]).strip() or 0)
+
 
 def redis_error_text(exc: Exception) -> str:
     """redis-py strips the error code (WRONGPASS, NOPERM ...) from the message; put it back."""
@@ -254,6 +258,9 @@ class ValkeyViaRedisPy:
     def count_keys(self, prefix: str, db: int) -> int:
         pattern = glob_escape(prefix) + ":*"
         return self._do(lambda: sum(1 for _ in self._client(db).scan_iter(match=pattern, count=1000)))
+
+    def publish(self, channel: str, message: str) -> int:
+        return int(self._do(lambda: self._client().publish(channel, message)))
 
     def close(self) -> None:
         for client in self._clients.values():

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-CHECK_NAMES = ("ping", "open_webui", "websocket", "valkey_side", "log_line")
+CHECK_NAMES = ("ping", "open_webui", "websocket", "delivery", "valkey_side", "log_line")
 REQUIRE_CHOICES = ("ping", "valkey_side", "websocket", "log_line")
 
 
@@ -75,7 +75,7 @@ def summary(checks: dict[str, dict[str, Any]]) -> str:
     failing = failed_required(checks)
     passed = [
         checks[name]["detail"]
-        for name in ("ping", "valkey_side", "websocket", "log_line")
+        for name in ("ping", "valkey_side", "websocket", "delivery", "log_line")
         if name in checks and checks[name]["status"] == "ok" and checks[name]["required"]
     ]
     if not failing:

@@ -16,6 +16,7 @@ from typing import Any
 
 from ansible_collections.owui.realtime.plugins.module_utils.causes import cause
 from ansible_collections.owui.realtime.plugins.module_utils.check_settings import Settings
+from ansible_collections.owui.realtime.plugins.module_utils.delivery import delivery_check, delivery_wanted
 from ansible_collections.owui.realtime.plugins.module_utils.docker_time import docker_since
 from ansible_collections.owui.realtime.plugins.module_utils.log_scan import LOG_LINE, scan_log
 from ansible_collections.owui.realtime.plugins.module_utils.masking import mask_url
@@ -31,6 +32,7 @@ from ansible_collections.owui.realtime.plugins.module_utils.valkey_access import
 from ansible_collections.owui.realtime.plugins.module_utils.valkey_errors import classify_valkey_error
 from ansible_collections.owui.realtime.plugins.module_utils.valkey_probe import ValkeyError
 from ansible_collections.owui.realtime.plugins.module_utils.valkey_replies import client_ip, is_subscriber
+from ansible_collections.owui.realtime.plugins.module_utils.valkey_target import check_targets
 from ansible_collections.owui.realtime.plugins.module_utils.verdict import (
     all_causes,
     check_entry,
@@ -54,6 +56,12 @@ class Probes:
     handshake: Callable[[str, float], dict[str, Any]]
     make_redis: Callable[..., Any] | None = None
     register_secret: Callable[[str], None] = lambda secret: None
+    # For the delivery check: a connected Socket.IO client (url, event, timeout) with .sid,
+    # .arrived(nonce, deadline) and .close(); and for comparing Open WebUI's Valkey with the one
+    # checked: getent in a container (container, host), `docker network inspect`.
+    listen: Callable[[str, str, float], Any] | None = None
+    resolve: Callable[[str, str], dict[str, Any]] | None = None
+    inspect_network: Callable[[str], dict[str, Any] | None] | None = None
 
 
 class _Secrets:
@@ -168,6 +176,7 @@ def _websocket(settings: Settings, probes: Probes, containers: dict[str, Any], d
     targets: list[str] = []
     if settings.open_webui_url:
         targets.append(settings.open_webui_url.rstrip("/"))
+    targets += [url.rstrip("/") for url in settings.open_webui_urls if url.rstrip("/") not in targets]
     for item in containers.values():
         if item["running"] and item["url"] and item["url"] not in targets:
             targets.append(item["url"])
@@ -194,6 +203,18 @@ def _websocket(settings: Settings, probes: Probes, containers: dict[str, Any], d
         return check_entry("failed", required, "websocket handshake failed", {"handshakes": results}, causes, timer())
     detail = "websocket handshake ok" if len(targets) == 1 else f"{len(targets)}/{len(targets)} websocket handshakes ok"
     return check_entry("ok", required, detail, {"handshakes": results}, [], timer())
+
+
+def _valkey_target(settings: Settings, probes: Probes, containers: dict[str, Any], owui: dict[str, Any]) -> None:
+    """Name at once an Open WebUI container whose URL leads to another Valkey than the one checked."""
+    if settings.valkey_url_parts or probes.resolve is None or probes.inspect_network is None:
+        return
+    causes, seen = check_targets(containers, settings.valkey_container, probes.inspect(settings.valkey_container),
+                                 probes.resolve, probes.inspect_network)
+    for name, value in seen.items():
+        owui["evidence"]["containers"][name]["valkey_host"] = value
+    if causes:
+        owui.update(status="failed", detail=causes[0]["message"], causes=owui["causes"] + causes)
 
 
 def _valkey_side(settings: Settings, probe: Any, ping: dict[str, Any], containers: dict[str, Any],
@@ -309,9 +330,12 @@ def attempt(settings: Settings, probes: Probes, deadline: float, secrets: _Secre
     containers = state["containers"]
     access = valkey_access(settings, containers, secrets.add)
     probe, facts, early = open_probe(settings, access, probes.inspect, probes.exec_run, probes.make_redis)
+    _valkey_target(settings, probes, containers, owui)
+    wanted = delivery_wanted(settings.delivery, len(settings.open_webui_containers), len(settings.open_webui_urls))
     try:
         ping = _ping(probe, facts, early, settings, required["ping"])
         websocket = _websocket(settings, probes, containers, deadline, required["websocket"], owui["causes"])
+        delivery = delivery_check(settings, probe, ping, containers, probes.listen, deadline, wanted)
         handshake_done = any(r.get("ok") for r in websocket["evidence"].get("handshakes", {}).values())
         side = _valkey_side(settings, probe, ping, containers, handshake_done, state["side_causes"], required["valkey_side"])
         log_entry, fallback, hints = _log_line(settings, probes, containers, required["log_line"], tuple(secrets.values))
@@ -324,7 +348,8 @@ def attempt(settings: Settings, probes: Probes, deadline: float, secrets: _Secre
         owui["detail"] = fallback[0]["message"]
     if side["status"] == "failed":
         side["causes"].extend(hints)
-    checks = {"ping": ping, "open_webui": owui, "websocket": websocket, "valkey_side": side, "log_line": log_entry}
+    checks = {"ping": ping, "open_webui": owui, "websocket": websocket, "delivery": delivery, "valkey_side": side,
+              "log_line": log_entry}
     return checks, facts
 
 

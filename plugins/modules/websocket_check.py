@@ -21,11 +21,31 @@ description:
   - C(open_webui) - every container in O(open_webui_containers) exists and runs, and its
     environment (C(docker inspect) Config.Env) has E(WEBSOCKET_MANAGER=redis), websocket support
     enabled, and a E(WEBSOCKET_REDIS_URL) whose host is not a loopback address; its log since the
-    current start does not show Open WebUI falling back to in-memory websocket state. This check
+    current start does not show Open WebUI falling back to in-memory websocket state. With
+    O(valkey_container) (not O(valkey_url)), the host of E(WEBSOCKET_REDIS_URL) is resolved inside
+    each running container (C(getent ahosts)); when it leads to another container on its networks
+    and not to O(valkey_container), the check fails at once with cause C(other_valkey) naming both,
+    and with C(redis_host_unresolved) when it does not resolve there at all. This check
     counts whenever O(require) contains C(valkey_side), C(websocket) or C(log_line).
   - C(websocket) - a Socket.IO handshake over the websocket transport (no HTTP long-polling)
-    to C(/ws/socket.io) succeeds at O(open_webui_url) and at the published port of each Open WebUI
-    container. It fails when Open WebUI runs with E(ENABLE_WEBSOCKET_SUPPORT=false).
+    to C(/ws/socket.io) succeeds at O(open_webui_url), at each URL in O(open_webui_urls) and at the
+    published port of each Open WebUI container. It fails when Open WebUI runs with
+    E(ENABLE_WEBSOCKET_SUPPORT=false).
+  - C(delivery) - an event put on Valkey reaches a websocket client on every replica. A
+    replica is each container in O(open_webui_containers) and each URL in O(open_webui_urls).
+    One Socket.IO client (websocket transport) connects straight to each replica - a container at
+    its published O(open_webui_port), else at its address on its Docker network, and a lone
+    container at O(open_webui_url) when it has neither. For each client, one emit addressed to
+    the client's namespace sid, carrying a random nonce, is published on Valkey's C(socketio)
+    channel in python-socketio's pub/sub format (JSON, with a C(host_id) no replica has), the
+    same way Valkey was reached for C(ping). Each client must receive its nonce within
+    O(delivery_timeout) seconds; a replica whose Socket.IO server does not listen on this Valkey
+    (no E(WEBSOCKET_MANAGER=redis), another Valkey) never delivers, and the cause names it.
+    Afterwards C(PUBSUB NUMSUB socketio) must count at least one subscriber per Uvicorn worker
+    of all replicas - E(UVICORN_WORKERS) from each container's environment, O(open_webui_workers)
+    for each URL. The evidence has each replica's latency. Runs, and is required, when
+    O(delivery) is true, or by default when there is more than one replica. Only the check's own
+    client receives the event.
   - C(valkey_side) - in Valkey, C(PUBSUB NUMSUB socketio) counts at least one subscriber per Open
     WebUI container, C(CLIENT LIST) has connections from each Open WebUI container's address, one
     of them a pub/sub subscriber, and keys exist under O(key_prefix)C(:) in O(valkey_db). When there are none there but some in
@@ -35,12 +55,14 @@ description:
     loguru or JSON log format. Open WebUI 0.12.4 does not print it, so it is not required
     by default; it is reported either way.
   - Runs the checks in that order, because python-socketio may subscribe to the C(socketio)
-    channel only after its first Socket.IO client connected, and repeats them every O(interval) seconds until
+    channel only after its first Socket.IO client connected (C(delivery) after C(websocket)), and repeats
+    them every O(interval) seconds until
     the required ones pass, until one fails for a reason waiting cannot change (wrong password,
     wrong environment, stopped container ...), or until O(wait_timeout) runs out.
   - Every failure comes with named causes (for example C(wrongpass), C(protected_mode),
     C(tls_mismatch), C(tls_certificate), C(manager_not_redis), C(loopback_url),
-    C(in_memory_fallback), C(other_db)), each with what was seen and the fix.
+    C(in_memory_fallback), C(other_db), C(other_valkey), C(not_delivered)), each with what was seen
+    and the fix.
   - Passwords never appear in the result; URL passwords are printed as C(********).
 extends_documentation_fragment:
   - owui.realtime.docker_api
@@ -132,9 +154,41 @@ options:
     type: str
   open_webui_port:
     description:
-      - Port Open WebUI listens on inside its container, used to find its published port.
+      - Port Open WebUI listens on inside its container, used to find its published port, and
+        for the C(delivery) check the port at the container's own address when none is published.
     type: int
     default: 8080
+  open_webui_urls:
+    description:
+      - URLs of Open WebUI replicas that are not containers on this Docker host, for example
+        V(http://10.0.0.12:3000); each must reach that one replica directly (not a load balancer),
+        from the host that runs the module. The C(websocket) and C(delivery) checks go to each
+        URL's C(/ws/socket.io) path.
+      - List each replica once, either here or in O(open_webui_containers); to check only replicas
+        on other hosts, set O(open_webui_containers) to V([]).
+      - The C(open_webui), C(valkey_side) and C(log_line) checks read containers only.
+    type: list
+    elements: str
+    default: []
+  open_webui_workers:
+    description:
+      - Uvicorn workers (E(UVICORN_WORKERS)) of each replica in O(open_webui_urls); every worker
+        subscribes to C(socketio) on its own. A container's own E(UVICORN_WORKERS) is read from
+        its environment.
+    type: int
+    default: 1
+  delivery:
+    description:
+      - Run the C(delivery) check, and require it, V(true); or skip it, V(false).
+      - When not given, it runs when O(open_webui_containers) and O(open_webui_urls) together name
+        more than one replica.
+    type: bool
+  delivery_timeout:
+    description:
+      - Seconds each client may take to receive its nonce, counted from the first publish, in each
+        round. A nonce that does not come fails the round; rounds repeat within O(wait_timeout).
+    type: int
+    default: 5
   key_prefix:
     description:
       - Prefix of Open WebUI's keys in Valkey (its E(REDIS_KEY_PREFIX)); keys look like
@@ -161,10 +215,13 @@ options:
     type: int
     default: 2
 requirements:
-  - python-socketio (5.x) and websocket-client on the Docker host, for the C(websocket) check.
+  - python-socketio (5.x) and websocket-client on the Docker host, for the C(websocket) and
+    C(delivery) checks.
   - redis (redis-py) on the Docker host, only when O(valkey_url) is given.
   - C(valkey-cli) or C(redis-cli) in O(valkey_container), when O(valkey_url) is not given; built
     with TLS support when O(valkey_tls) is on.
+  - C(getent) in the Open WebUI containers, for C(other_valkey); without it that comparison is
+    left out.
 notes:
   - The guide's proof, the log line C(DEBUG:open_webui.socket.main:Using Redis to manage websockets.),
     is not printed by current Open WebUI even with E(GLOBAL_LOG_LEVEL=DEBUG), and a line left in the
@@ -197,6 +254,27 @@ EXAMPLES = r"""
     open_webui_containers: [open-webui-1, open-webui-2]
     open_webui_url: https://chat.example.com
   register: __websocket_check
+
+- name: Two replicas on this host - delivery runs by default with more than one
+  owui.realtime.websocket_check:
+    valkey_container: redis-valkey
+    open_webui_containers: [open-webui-1, open-webui-2]
+  register: __websocket_check
+
+- name: Replicas on other hosts, checked from the Valkey host, each at its own address
+  owui.realtime.websocket_check:
+    valkey_container: redis-valkey
+    valkey_password: "{{ valkey_password }}"
+    open_webui_containers: []
+    open_webui_urls:
+      - http://10.0.0.12:3000
+      - http://10.0.0.13:3000
+    open_webui_workers: 2
+
+- name: One container, delivery forced on
+  owui.realtime.websocket_check:
+    open_webui_url: http://127.0.0.1:3000
+    delivery: true
 
 - name: Also insist on the guide's log line (older Open WebUI releases print it)
   owui.realtime.websocket_check:
@@ -231,8 +309,8 @@ msg:
   sample: "Open WebUI uses Valkey for websockets: PONG; 1/1 subscribed to socketio (1 subscribers in all); 1/1 clients connected; 2 keys under open-webui: in db 1; websocket handshake ok"
 checks:
   description:
-    - One entry per check, C(ping), C(open_webui), C(websocket), C(valkey_side) and C(log_line),
-      from the last round.
+    - One entry per check, C(ping), C(open_webui), C(websocket), C(delivery), C(valkey_side) and
+      C(log_line), from the last round.
   returned: always
   type: dict
   contains:
@@ -251,8 +329,15 @@ checks:
       description:
         - Raw findings. C(ping) - C(reply), C(via), C(credentials), C(tls), C(tls_from),
           C(tls_ca_cert) (see RV(valkey)). C(open_webui) - per container
-          its state, addresses, published URL and websocket settings (URL password masked).
-          C(websocket) - per URL C(ok), C(sid), C(transport) or C(error). C(valkey_side) -
+          its state, addresses, published URL and websocket settings (URL password masked), and
+          C(valkey_host) - what the URL's host resolved to in the container (C(addresses),
+          C(unresolved) or C(unknown)).
+          C(websocket) - per URL C(ok), C(sid), C(transport) or C(error). C(delivery) - C(channel),
+          C(event), C(bound) (seconds), C(subscribers) and C(expected_workers), and C(replicas),
+          per container name or URL - C(url), C(via), C(workers), and either C(error), or C(sid),
+          C(nonce), C(published_to) (subscribers that got the PUBLISH), C(publish_ms) and
+          C(latency_ms) (from the start of the PUBLISH to the client's receipt; V(null) when it
+          never came). C(valkey_side) -
           C(subscribers), C(expected_subscribers), C(clients) per container (C(addr), C(db), C(cmd),
           C(subscriber)), C(keys),
           C(keys_in_other_dbs). C(log_line) - per container C(found), C(line), C(since),
@@ -282,7 +367,9 @@ causes:
           C(connection_refused), C(valkey_timeout), C(valkey_error), C(container_missing),
           C(container_not_running), C(manager_not_redis), C(redis_url_missing),
           C(redis_url_invalid), C(loopback_url), C(websocket_disabled), C(db_mismatch),
-          C(prefix_mismatch), C(in_memory_fallback), C(handshake_failed), C(no_websocket_url), C(not_subscribed),
+          C(prefix_mismatch), C(other_valkey), C(redis_host_unresolved), C(in_memory_fallback),
+          C(handshake_failed), C(no_websocket_url), C(delivery_unreachable), C(not_delivered),
+          C(workers_not_subscribed), C(not_subscribed),
           C(container_not_subscribed),
           C(no_client_connection), C(no_keys), C(other_db), C(log_line_missing),
           C(valkey_errors_in_log).
@@ -348,8 +435,10 @@ import traceback
 from ansible.module_utils.basic import missing_required_lib
 
 from ansible_collections.owui.realtime.plugins.module_utils import (
+    socketio_listener,
     socketio_probe,
     valkey_probe,
+    valkey_target,
 )
 from ansible_collections.owui.realtime.plugins.module_utils.check_settings import (
     ARGUMENT_SPEC,
@@ -365,6 +454,7 @@ from ansible_collections.owui.realtime.plugins.module_utils.docker_probe import 
     container_log,
     exec_in,
     inspect_container,
+    inspect_network,
 )
 from ansible_collections.owui.realtime.plugins.module_utils.websocket_runner import (
     Probes,
@@ -389,19 +479,29 @@ def main() -> None:
                              exception=valkey_probe.REDIS_IMPORT_ERROR)
     if settings.valkey_db < 0 or settings.wait_timeout < 0 or settings.interval < 1:
         module.fail_json(msg="valkey_db and wait_timeout must be 0 or more, interval 1 or more")
-    if not settings.open_webui_containers and set(settings.require) - {"ping"}:
-        module.fail_json(msg="open_webui_containers is empty, so there is nothing to prove for "
-                             f"require={settings.require}; name the Open WebUI containers or require only ping")
+    if not (settings.open_webui_containers or settings.open_webui_urls) and set(settings.require) - {"ping"}:
+        module.fail_json(msg="open_webui_containers and open_webui_urls are empty, so there is nothing to prove for "
+                             f"require={settings.require}; name the Open WebUI containers or replicas' URLs, or "
+                             "require only ping")
+    if settings.delivery_timeout < 1 or settings.open_webui_workers < 1:
+        module.fail_json(msg="delivery_timeout and open_webui_workers must be 1 or more")
 
-    def handshake(url: str, timeout: float) -> dict:
+    def need_socketio(reason: str) -> None:
         # Needed only when there is somewhere to open a websocket to.
         if socketio_probe.SOCKETIO_IMPORT_ERROR:
-            module.fail_json(msg=missing_required_lib("python-socketio", reason="for the websocket handshake"),
+            module.fail_json(msg=missing_required_lib("python-socketio", reason=reason),
                              exception=socketio_probe.SOCKETIO_IMPORT_ERROR)
         if socketio_probe.WEBSOCKET_CLIENT_IMPORT_ERROR:
-            module.fail_json(msg=missing_required_lib("websocket-client", reason="for the websocket handshake"),
+            module.fail_json(msg=missing_required_lib("websocket-client", reason=reason),
                              exception=socketio_probe.WEBSOCKET_CLIENT_IMPORT_ERROR)
+
+    def handshake(url: str, timeout: float) -> dict:
+        need_socketio("for the websocket handshake")
         return socketio_probe.handshake(url, timeout)
+
+    def listen(url: str, event: str, timeout: float) -> socketio_listener.Listener:
+        need_socketio("for the delivery check")
+        return socketio_listener.Listener(url, event, timeout)
 
     def logs(inspect: dict, since: str | None) -> str:
         try:
@@ -417,6 +517,10 @@ def main() -> None:
         handshake=handshake,
         make_redis=valkey_probe.ValkeyViaRedisPy,
         register_secret=module.no_log_values.add,
+        listen=listen,
+        resolve=lambda container, host: valkey_target.resolve_in(
+            lambda name, argv, env: exec_in(client, name, argv, env), container, host),
+        inspect_network=lambda name: inspect_network(client, name),
     )
     try:
         result = run(settings, probes)

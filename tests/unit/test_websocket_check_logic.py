@@ -558,7 +558,8 @@ def test_every_cause_template_formats():
         "container": "c", "status": "exited", "exit_code": 1, "error": "e", "key_prefix": "p", "target": "t",
         "value": "v", "url": "u", "host": "h", "db": 1, "url_db": 2, "started_at": "s", "line": "l",
         "subscribers": 0, "expected": 1, "fix": "f", "addresses": "a", "count": 3, "other_db": 2, "port": 8080,
-        "seen": "s",
+        "seen": "s", "other": "o", "valkey": "v", "valkey_addresses": "a", "replica": "r", "sid": "s", "bound": 5,
+        "workers": "w",
     }
     for cause_id in CAUSES:
         item = cause(cause_id, "ping", **values)

@@ -1,0 +1,211 @@
+"""The loadbalancer role on the real engine, with the offline nginx image in front of two stand-in
+replicas (tests/integration/files/socketio_replica.py: python-socketio and uvicorn, as Open WebUI serves
+them, in the Open WebUI test image): requests reach both replicas with the forwarded headers, a websocket
+upgrade passes on /ws/ (and fails where the headers are not passed), a failed replica is left out, a
+second run changes nothing, a changed configuration recreates nginx, and an empty or malformed upstream
+list stops before anything exists."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import time
+from pathlib import Path
+
+import docker
+import pytest
+import requests
+import socketio
+from playbook import OPEN_WEBUI_IMAGE, run_playbook
+
+pytestmark = pytest.mark.integration
+
+HERE = Path(__file__).parent
+PLAYBOOK = HERE / "playbooks" / "loadbalancer.yml"
+REPLICA_APP = HERE / "files" / "socketio_replica.py"
+NGINX_IMAGE = os.environ.get("OWUI_TEST_NGINX_IMAGE", "localhost/owui-test/nginx:1.22")
+CONFIG_ROOT = Path("/etc/owui-realtime")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def websocket_replica(base_url: str, path: str) -> dict:
+    """Connect a Socket.IO client with the websocket transport only; return what the replica sent,
+    or raise socketio.exceptions.ConnectionError when the upgrade does not get through."""
+    client = socketio.Client(reconnection=False)
+    received: dict = {}
+
+    @client.on("replica")
+    def on_replica(data):
+        received.update(data)
+
+    client.connect(base_url, socketio_path=path, transports=["websocket"], wait_timeout=10)
+    try:
+        deadline = time.monotonic() + 10
+        while not received and time.monotonic() < deadline:
+            client.sleep(0.1)
+        return {**received, "client_transport": client.transport()}
+    finally:
+        client.disconnect()
+
+
+class Balancer:
+    """One test's nginx; cleanup removes its container and configuration directory by name (the
+    replicas and the network belong to ``scratch``)."""
+
+    def __init__(self, engine: docker.DockerClient, scratch) -> None:
+        self.engine = engine
+        self.container = scratch.name("lb")
+        self.config_dir = CONFIG_ROOT / self.container
+        self.network = scratch.name("net")
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.vars = {
+            "network_name": self.network,
+            "loadbalancer_image": NGINX_IMAGE,
+            "loadbalancer_pull": "never",
+            "loadbalancer_container_name": self.container,
+            "loadbalancer_port": self.port,
+        }
+
+    def run(self, **more):
+        return run_playbook(PLAYBOOK, {**self.vars, **more})
+
+    def get(self):
+        try:
+            return self.engine.containers.get(self.container)
+        except docker.errors.NotFound:
+            return None
+
+    def existing(self) -> list[str]:
+        found = [self.container] if self.get() else []
+        found += [n.name for n in self.engine.networks.list(names=[self.network]) if n.name == self.network]
+        found += [str(self.config_dir)] if self.config_dir.exists() else []
+        return found
+
+    def replicas_answering(self, count: int) -> list[str]:
+        # Longer than loadbalancer_connect_timeout (3 s), after which nginx tries the next replica.
+        return [requests.get(self.url + "/", timeout=15).json()["replica"] for _ in range(count)]
+
+    def cleanup(self) -> None:
+        container = self.get()
+        if container:
+            container.remove(force=True)
+        shutil.rmtree(self.config_dir, ignore_errors=True)
+
+
+@pytest.fixture
+def balancer(docker_client, require_image, scratch):
+    require_image(NGINX_IMAGE)
+    space = Balancer(docker_client, scratch)
+    yield space
+    space.cleanup()
+
+
+def start_replica(scratch, network: str, name: str):
+    container = scratch.container(
+        name, OPEN_WEBUI_IMAGE, network=network, environment={"REPLICA": name},
+        entrypoint=["python", "/replica.py"], healthcheck={"test": ["NONE"]},
+        volumes={str(REPLICA_APP): {"bind": "/replica.py", "mode": "ro"}})
+    deadline = time.monotonic() + 60
+    while True:
+        container.reload()
+        address = container.attrs["NetworkSettings"]["Networks"][network]["IPAddress"]
+        try:
+            if requests.get(f"http://{address}:8080/", timeout=2).json()["replica"] == name:
+                return container, address
+        except (requests.RequestException, ValueError):
+            pass
+        assert time.monotonic() < deadline, f"replica {name} did not answer:\n{scratch.logs()}"
+        time.sleep(0.5)
+
+
+@pytest.fixture
+def replicas(scratch, balancer, require_image):
+    require_image(OPEN_WEBUI_IMAGE)
+    scratch.network("net")
+    return {name: start_replica(scratch, balancer.network, name) for name in ("a", "b")}
+
+
+def test_nginx_spreads_requests_passes_websockets_on_ws_and_leaves_out_a_failed_replica(balancer, replicas, scratch):
+    upstreams = [f"{scratch.name(name)}:8080" for name in replicas]
+    run = balancer.run(loadbalancer_upstreams=upstreams, loadbalancer_method="round_robin")
+    assert run.returncode == 0, run.output[-3000:]
+    container = balancer.get()
+    host = container.attrs["HostConfig"]
+    assert host["ReadonlyRootfs"] is True and host["CapDrop"] == ["ALL"]
+    assert "no-new-privileges:true" in host["SecurityOpt"]
+    assert set(host["Tmpfs"]) == {"/var/cache/nginx", "/var/lib/nginx", "/run", "/tmp"}
+    assert host["PortBindings"] == {"80/tcp": [{"HostIp": "127.0.0.1", "HostPort": str(balancer.port)}]}
+    assert host["Memory"] == 256 * 1024**2 and host["PidsLimit"] == 256
+    assert host["LogConfig"] == {"Type": "json-file", "Config": {"max-size": "1m", "max-file": "1"}}
+
+    # Plain HTTP reaches both replicas, with the client's Host and address passed on.
+    answers = [requests.get(balancer.url + "/", timeout=10).json() for _ in range(6)]
+    assert {a["replica"] for a in answers} == {"a", "b"}, answers
+    assert {a["host"] for a in answers} == {f"127.0.0.1:{balancer.port}"}, answers
+    assert all(a["x_forwarded_for"] for a in answers), answers
+
+    # A websocket upgrade passes on /ws/ ...
+    through = websocket_replica(balancer.url, "/ws/socket.io")
+    assert through["client_transport"] == "websocket" and through["transport"] == "websocket", through
+    assert through["name"] in {"a", "b"}
+    # ... and not where nginx does not pass the Upgrade headers, although the replica itself serves a
+    # websocket on that path (the control, straight to the replica): the headers on /ws/ make the difference.
+    _, address = replicas["a"]
+    assert websocket_replica(f"http://{address}:8080", "/plain/socket.io")["name"] == "a"
+    with pytest.raises(socketio.exceptions.ConnectionError):
+        websocket_replica(balancer.url, "/plain/socket.io")
+
+    second = balancer.run(loadbalancer_upstreams=upstreams, loadbalancer_method="round_robin")
+    assert second.returncode == 0, second.output[-3000:]
+    assert second.changed == 0, second.output[-3000:]
+    assert balancer.get().id == container.id
+
+    # The default method keeps one client on one replica; changing the method recreates nginx.
+    sticky = balancer.run(loadbalancer_upstreams=upstreams)
+    assert sticky.returncode == 0, sticky.output[-3000:]
+    assert balancer.get().id != container.id, "a changed configuration did not recreate the container"
+    assert "ip_hash;" in (balancer.config_dir / "open-webui.conf").read_text()
+    served = set(balancer.replicas_answering(6))
+    assert len(served) == 1, served
+
+    # Passive health: the replica that served is stopped; every request still succeeds, on the other one,
+    # and once max_fails (3) attempts failed nginx stops trying the stopped one: the last requests are quick.
+    (chosen,) = served
+    replicas[chosen][0].stop(timeout=2)
+    other = ({"a", "b"} - served).pop()
+    assert set(balancer.replicas_answering(4)) == {other}
+    started = time.monotonic()
+    assert set(balancer.replicas_answering(3)) == {other}
+    assert time.monotonic() - started < 2, "nginx still tries the stopped replica after max_fails"
+
+
+def test_the_default_configuration_is_published_on_loopback_only(balancer, replicas, scratch):
+    run = balancer.run(loadbalancer_upstreams=[f"{scratch.name('a')}:8080"])
+    assert run.returncode == 0, run.output[-3000:]
+    bindings = balancer.get().attrs["HostConfig"]["PortBindings"]
+    assert bindings == {"80/tcp": [{"HostIp": "127.0.0.1", "HostPort": str(balancer.port)}]}
+    assert balancer.replicas_answering(2) == ["a", "a"]
+
+
+REFUSALS = [
+    pytest.param([], "loadbalancer_upstreams is empty: a load balancer without any replica", id="no-replica"),
+    pytest.param(["open-webui"], "Every entry of loadbalancer_upstreams must be host:port", id="no-port"),
+    pytest.param(["open-webui:70000"], "Every entry of loadbalancer_upstreams must be host:port", id="port-out-of-range"),
+]
+
+
+@pytest.mark.parametrize(("upstreams", "message"), REFUSALS)
+def test_a_refused_upstream_list_stops_before_anything_exists(balancer, upstreams, message):
+    # The positive controls are the tests above: the same playbook with replicas creates everything.
+    run = balancer.run(loadbalancer_upstreams=upstreams)
+    assert run.returncode != 0, run.output[-3000:]
+    assert message in " ".join(run.output.split()), f"the error does not say {message!r}:\n{run.output[-3000:]}"
+    assert run.changed == 0
+    assert balancer.existing() == []
