@@ -20,6 +20,9 @@ pytest -q tests/unit
 step "fresh-machine test: make setup on a clean Debian 12 root file system"
 hack/fresh-test.sh
 
+step "newest Ansible: unit tests, ansible-doc and molecule default on ansible 14 (community.docker 5)"
+hack/compat-test.sh
+
 for s in $scenarios; do
   step "molecule scenario: $s"
   start=$SECONDS

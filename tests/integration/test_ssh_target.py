@@ -9,11 +9,13 @@ from pathlib import Path
 
 import docker
 import pytest
-from playbook import ROOT, run_playbook, stack_vars, unique_prefix
+import yaml
+from playbook import ROOT, VALKEY_IMAGE, run_playbook, stack_vars, unique_prefix
 
 pytestmark = pytest.mark.integration
 
 TESTHOST = ROOT / "hack" / "testhost.sh"
+STATE = Path("/var/lib/owui-realtime/testhosts")
 HOST = "it-ssh"
 INDEX = 5          # address 10.231.0.15; molecule default uses 1
 LIBRARIES = {"requests": "python3-requests", "python-socketio": "python3-socketio",
@@ -32,7 +34,7 @@ def target(tmp_path):
     on_testhosts("up", HOST, str(INDEX))
     inventory = tmp_path / "inventory.yml"
     inventory.write_text(on_testhosts("inventory", HOST))
-    address = (Path("/var/lib/owui-realtime/testhosts") / HOST / "address").read_text().strip()
+    address = (STATE / HOST / "address").read_text().strip()
     engine = docker.DockerClient(base_url=f"tcp://{address}:2375")
     try:
         yield inventory, engine
@@ -80,3 +82,38 @@ def test_the_deploy_installs_them_and_a_removed_one_is_named(target, tmp_path):
     assert "lacks websocket-client >= 1.2 (not installed" in message, refused.output[-3000:]
     assert "python3-websocket" in message
     assert "requests >= " not in message and "python-socketio >= " not in message
+
+
+def test_a_replica_that_cannot_reach_valkey_is_stopped_before_its_container_starts(tmp_path):
+    """Two test hosts: Valkey on one, published on its address; the other, a replica, has that port
+    blocked by its own firewall. The deploy runs Valkey, then stops on the replica naming both hosts.
+    The positive control is molecule's multi_host scenario, whose replicas pass the same check."""
+    valkey_host, replica = "it-valkey", "it-replica"
+    started_registry = "(storage" in on_testhosts("registry")
+    image = on_testhosts("publish", VALKEY_IMAGE).split()[-1]
+    on_testhosts("up", valkey_host, "6")
+    on_testhosts("up", replica, "7")
+    try:
+        address = (STATE / valkey_host / "address").read_text().strip()
+        on_testhosts("run", replica, "iptables", "-A", "OUTPUT", "-p", "tcp", "-d", address, "--dport", "6379",
+                     "-j", "REJECT", "--reject-with", "tcp-reset")
+        hosts = yaml.safe_load(on_testhosts("inventory", valkey_host, replica))["all"]
+        hosts["hosts"][valkey_host].update(valkey_published_address=address, valkey_image=image)
+        hosts["children"] = {"valkey": {"hosts": {valkey_host: None}}, "open_webui": {"hosts": {replica: None}}}
+        inventory = tmp_path / "inventory.yml"
+        inventory.write_text(yaml.safe_dump({"all": hosts}))
+        prefix = unique_prefix("reach")
+        common = {k: v for k, v in stack_vars(prefix, tmp_path, 3000).items()
+                  if not k.startswith("valkey_image") and k not in ("valkey_pull", "open_webui_pull")}
+        run = run_playbook("deploy", {**common, "open_webui_reach_timeout": 3}, inventory=inventory)
+        message = " ".join(run.output.split())
+        assert run.returncode != 0, run.output[-3000:]
+        assert f"{replica} cannot reach Valkey at {address}:6379, where {valkey_host} publishes it" in message, \
+            run.output[-3000:]
+        with docker.DockerClient(base_url=f"tcp://{(STATE / replica / 'address').read_text().strip()}:2375") as engine:
+            assert [c.name for c in engine.containers.list(all=True)] == []
+    finally:
+        on_testhosts("down", replica)
+        on_testhosts("down", valkey_host)
+        if started_registry:
+            on_testhosts("registry-stop")
