@@ -103,6 +103,19 @@ def test_two_replicas_on_one_valkey_deliver(stack):
           f"{replicas[stack['b']]['latency_ms']} ms; module {result['elapsed']} s, run {result['took']} s")
 
 
+def test_one_replica_skips_delivery_unless_forced(stack):
+    url = f"http://127.0.0.1:{stack['a_port']}"
+    result = check(stack, ["a"], open_webui_url=url)
+    assert not result.get("failed"), show(result)
+    assert delivery(result)["status"] == "skipped" and delivery(result)["required"] is False
+    # Its URL's host resolved, inside the container, to the Valkey checked: no other_valkey.
+    resolved = result["checks"]["open_webui"]["evidence"]["containers"][stack["a"]]["valkey_host"]
+    assert resolved["host"] == "redis" and resolved["addresses"], show(result)
+    forced = check(stack, ["a"], open_webui_url=url, delivery=True)
+    assert not forced.get("failed"), show(forced)
+    assert delivery(forced)["detail"].startswith("1/1 replicas delivered"), show(forced)
+
+
 def test_a_replica_given_by_url_delivers(stack):
     url = f"http://{stack['b_address']}:8080"
     result = check(stack, ["a"], open_webui_urls=[url])

@@ -7,6 +7,7 @@ list stops before anything exists."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import socket
@@ -192,6 +193,75 @@ def test_the_default_configuration_is_published_on_loopback_only(balancer, repli
     bindings = balancer.get().attrs["HostConfig"]["PortBindings"]
     assert bindings == {"80/tcp": [{"HostIp": "127.0.0.1", "HostPort": str(balancer.port)}]}
     assert balancer.replicas_answering(2) == ["a", "a"]
+
+
+# --- Both roles' contracts with a real Open WebUI ------------------------------------------------------
+
+POSTGRES_PLAYBOOK = HERE / "playbooks" / "postgres.yml"
+POSTGRES_IMAGE = os.environ.get("OWUI_TEST_POSTGRES_IMAGE", "localhost/owui-test/postgres:15")
+SECOND = 1_000_000_000  # the Engine API counts health check intervals in nanoseconds
+OPEN_WEBUI_HEALTHY_WITHIN = 240  # seconds; about 60 on an idle 2-core machine
+
+
+@pytest.fixture
+def postgres(docker_client, require_image, scratch, balancer, tmp_path):
+    """PostgreSQL from the postgres role on the balancer's network; removed by name before the network."""
+    require_image(POSTGRES_IMAGE)
+    names = {"postgres_container_name": scratch.name("postgres"), "postgres_volume_name": scratch.name("pg-data")}
+    extra = {"network_name": balancer.network, "postgres_image": POSTGRES_IMAGE, "postgres_pull": "never",
+             "postgres_network_aliases": [scratch.name("db")], "postgres_credentials_dir": str(tmp_path / "credentials"),
+             "result_file": str(tmp_path / "postgres.json"), **names}
+    yield extra
+    for container in docker_client.containers.list(all=True, filters={"name": f"^{names['postgres_container_name']}$"}):
+        container.remove(force=True)
+    for volume in docker_client.volumes.list(filters={"name": f"^{names['postgres_volume_name']}$"}):
+        volume.remove(force=True)
+    shutil.rmtree(CONFIG_ROOT / names["postgres_container_name"], ignore_errors=True)
+
+
+def test_open_webui_on_the_postgres_url_serves_http_and_websockets_through_nginx(
+        balancer, postgres, scratch, require_image, tmp_path):
+    require_image(OPEN_WEBUI_IMAGE)
+    scratch.network("net")
+    deployed = run_playbook(POSTGRES_PLAYBOOK, postgres)
+    assert deployed.returncode == 0, deployed.output[-3000:]
+    url = json.loads((tmp_path / "postgres.json").read_text())["postgres_database_urls"]["network"]
+
+    open_webui = scratch.container(
+        "open-webui", OPEN_WEBUI_IMAGE, network=balancer.network,
+        environment={"DATABASE_URL": url, "WEBUI_SECRET_KEY": "k" * 40, "ENABLE_WEBSOCKET_SUPPORT": "true"},
+        healthcheck={"interval": 2 * SECOND, "timeout": 10 * SECOND, "retries": 3})
+    run = balancer.run(loadbalancer_upstreams=[f"{open_webui.name}:8080"])
+    assert run.returncode == 0, run.output[-3000:]
+
+    deadline = time.monotonic() + OPEN_WEBUI_HEALTHY_WITHIN
+    while True:
+        open_webui.reload()
+        state = open_webui.attrs["State"]
+        assert state["Status"] == "running", f"Open WebUI stopped: exit {state['ExitCode']}"
+        if state["Health"]["Status"] == "healthy":
+            break
+        assert time.monotonic() < deadline, f"Open WebUI not healthy within {OPEN_WEBUI_HEALTHY_WITHIN} s"
+        time.sleep(2)
+
+    # Through nginx: Open WebUI's health, and a Socket.IO handshake on its own path, websocket transport only.
+    assert requests.get(balancer.url + "/health", timeout=10).json() == {"status": True}
+    client = socketio.Client(reconnection=False)
+    client.connect(balancer.url, socketio_path="/ws/socket.io", transports=["websocket"], wait_timeout=20)
+    try:
+        assert client.transport() == "websocket" and client.get_sid("/")
+    finally:
+        client.disconnect()
+
+    # Open WebUI keeps its data in PostgreSQL, not in SQLite: its tables are in the role's database.
+    pg = scratch.client.containers.get(postgres["postgres_container_name"])
+    password = (tmp_path / "credentials" / "postgres.password").read_text().strip()
+    code, out = pg.exec_run(["psql", "--no-psqlrc", "--host=127.0.0.1", "--username=openwebui", "--dbname=openwebui",
+                             "-tAc", "SELECT count(*) FROM information_schema.tables WHERE table_name = 'user'"],
+                            environment={"PGPASSWORD": password})
+    assert (code, out.decode().strip()) == (0, "1"), out
+    code, _ = open_webui.exec_run(["test", "-e", "/app/backend/data/webui.db"])
+    assert code != 0, "Open WebUI created a SQLite database although DATABASE_URL points at PostgreSQL"
 
 
 REFUSALS = [

@@ -142,9 +142,10 @@ def test_postgres_is_healthy_hardened_keeps_its_data_and_is_removed_only_with_pu
         "database": "openwebui", "user": "openwebui", "container": stack.container, "network": stack.network}
     assert password not in json.dumps(facts["postgres_endpoint"])
     assert facts["postgres_database_urls"] == {
-        "network": f"postgresql://openwebui:{password}@{stack.prefix}-db:5432/openwebui", "published": ""}
-    code, out = container.exec_run(["psql", "--no-psqlrc", "-tAc", "SELECT current_user",
-                                    facts["postgres_database_urls"]["network"]])
+        "network": f"postgresql+psycopg://openwebui:{password}@{stack.prefix}-db:5432/openwebui", "published": ""}
+    # psql takes the URL without SQLAlchemy's driver part.
+    libpq_url = facts["postgres_database_urls"]["network"].replace("postgresql+psycopg://", "postgresql://")
+    code, out = container.exec_run(["psql", "--no-psqlrc", "-tAc", "SELECT current_user", libpq_url])
     assert (code, out.decode().strip()) == (0, "openwebui"), out
     assert password not in run.output, "the password shows in the playbook output"
 
@@ -161,7 +162,8 @@ def test_postgres_is_healthy_hardened_keeps_its_data_and_is_removed_only_with_pu
     assert stack.get().id != container.id, "publishing did not recreate the container"
     assert stack.psql("SELECT v FROM kept", password) == (0, "still here")
     url = json.loads(stack.result_file.read_text())["postgres_database_urls"]["published"]
-    assert url == f"postgresql://openwebui:{password}@127.0.0.1:{port}/openwebui"
+    assert url == f"postgresql+psycopg://openwebui:{password}@127.0.0.1:{port}/openwebui"
+    url = url.replace("postgresql+psycopg://", "postgresql://")
     if shutil.which("psql"):
         out = subprocess.run(["psql", "--no-psqlrc", "-tAc", "SELECT v FROM kept", url],
                              capture_output=True, text=True, timeout=30, check=False)

@@ -32,11 +32,12 @@ sed -ri "s/^#?[[:space:]]*listen_addresses[[:space:]]*=[[:space:]]*'[^']*'/liste
 	/usr/share/postgresql/15/postgresql.conf.sample
 grep -q "^listen_addresses = '\*'" /usr/share/postgresql/15/postgresql.conf.sample
 
-# Size: JIT is the only user of LLVM (about 110 MB). Without its provider PostgreSQL reports
-# jit as unavailable and plans as usual.
+# Size: JIT is the only user of LLVM and LLVM the only user of Z3. Without its provider
+# PostgreSQL reports jit as unavailable and plans as usual.
 rm -rf /usr/lib/postgresql/15/lib/llvmjit.so /usr/lib/postgresql/15/lib/llvmjit_types.bc \
 	/usr/lib/postgresql/15/lib/bitcode
-for pkg in $(dpkg-query -W -f '${Package}\n' 'libllvm*' 2>/dev/null); do
+du -sm /usr/lib/x86_64-linux-gnu/libLLVM* /usr/lib/x86_64-linux-gnu/libz3* || true
+for pkg in $(dpkg-query -W -f '${Package}\n' 'libllvm*' 'libz3-*' 2>/dev/null); do
 	dpkg --purge --force-depends "$pkg"
 done
 
