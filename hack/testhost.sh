@@ -25,6 +25,8 @@
 # (so two hosts writing /etc/owui-realtime/... do not collide) and its own Docker engine. Their only
 # way out is NAT through this machine, for Debian's archive (apt) as a real host would use.
 set -euo pipefail
+# A step that fails says which one, even where its command printed nothing.
+trap 'printf "[testhost] FAILED at line %s: %s (exit %s)\n" "$LINENO" "$BASH_COMMAND" "$?" >&2' ERR
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 RECIPES="$ROOT/tests/hosts"
@@ -232,7 +234,7 @@ ssh_probe() {
 }
 
 cmd_down() {
-  local name=$1 dir pid ns
+  local name=$1 dir pid ns hostns p
   need_root
   dir=$(host_dir "$name")
   ns=$(netns "$name")
@@ -246,11 +248,15 @@ cmd_down() {
       fi
       true' || true
     pid=$(holder_pid "$name")
-    # Whatever still runs in the host's mount namespace (containerd shims, sshd sessions) ends with it.
-    for p in $(ps -eo pid= | tr -d ' '); do
-      [ "$p" != "$pid" ] && [ "$(readlink "/proc/$p/ns/mnt" 2>/dev/null)" = "$(readlink "/proc/$pid/ns/mnt")" ] &&
-        kill -9 "$p" 2>/dev/null || true
-    done
+    # Whatever still runs in the host's mount namespace (containerd shims, sshd sessions) ends with it;
+    # never a process of this machine's own namespace, whatever happened to the holder.
+    hostns=$(readlink "/proc/$pid/ns/mnt" 2>/dev/null || true)
+    if [ -n "$hostns" ] && [ "$hostns" != "$(readlink /proc/self/ns/mnt)" ]; then
+      for p in $(ps -eo pid= | tr -d ' '); do
+        [ "$p" != "$pid" ] && [ "$(readlink "/proc/$p/ns/mnt" 2>/dev/null)" = "$hostns" ] &&
+          kill -9 "$p" 2>/dev/null || true
+      done
+    fi
     kill "$pid" 2>/dev/null || true
     wait_for 10 "holder" sh -c "! kill -0 $pid" || kill -9 "$pid" 2>/dev/null || true
   fi

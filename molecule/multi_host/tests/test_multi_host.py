@@ -4,7 +4,9 @@ posted on one replica reaches a websocket client of the other."""
 
 from __future__ import annotations
 
+import os
 import queue
+import subprocess
 import uuid
 from urllib.parse import urlsplit
 
@@ -113,3 +115,34 @@ def test_a_channel_message_posted_on_one_replica_reaches_a_client_on_the_other(a
                 break
     finally:
         client.disconnect()
+
+
+def test_verify_on_its_own_proves_delivery_to_every_replica(verify_playbook):
+    code, output = verify_playbook()
+    assert code == 0, output[-3000:]
+    flat = " ".join(output.split())
+    assert "Open WebUI uses Valkey for websockets" in flat
+    for replica in REPLICAS:
+        assert ADDRESS[replica] in flat, f"the verdict does not mention {replica}: {flat[-2000:]}"
+
+
+def test_a_replica_without_the_redis_manager_fails_verify_naming_it(tmp_path, verify_playbook):
+    """mh-3 redeployed with WEBSOCKET_MANAGER emptied: the deploy's verify fails and names mh-3's URL;
+    the same deploy without the override mends it and verify passes again (the positive control)."""
+    override = tmp_path / "override.yml"
+    override.write_text(
+        "all:\n  hosts:\n    mh-3:\n      open_webui_env: {ENABLE_CHANNELS: 'true', WEBSOCKET_MANAGER: ''}\n")
+    inventory = os.environ["MOLECULE_INVENTORY_FILE"]
+
+    def deploy(*inventories):
+        args = ["ansible-playbook", *[a for i in inventories for a in ("-i", str(i))], "owui.realtime.deploy"]
+        proc = subprocess.run(args, capture_output=True, text=True, timeout=1200, check=False,
+                              env=dict(os.environ, ANSIBLE_NOCOLOR="1"))
+        return proc.returncode, " ".join((proc.stdout + proc.stderr).split())
+
+    code, output = deploy(inventory, override)
+    assert code != 0, output[-3000:]
+    assert f"Replica '{replica_url('mh-3')}' did not deliver" in output, output[-3000:]
+    assert f"Replica '{replica_url('mh-2')}' did not deliver" not in output
+    code, output = deploy(inventory)
+    assert code == 0, output[-3000:]
