@@ -8,6 +8,7 @@
 #                                        network namespace with address 10.231.0.(10+N) on the bridge
 #                                        owui-th0, a private mount namespace whose root is a fresh copy of
 #                                        the root file system, its own dockerd and sshd (root, key only)
+#   hack/testhost.sh status NAME         exit 0 when the host is up
 #   hack/testhost.sh down NAME           stop what `up` started and remove the namespace, veth and copy;
 #                                        the host's engine data (images) stays as a cache
 #   hack/testhost.sh run NAME CMD...     run CMD as root on the host
@@ -349,11 +350,12 @@ case "${1:-}" in
   rootfs) cmd_rootfs "$2" ;;
   up) cmd_up "$2" "${3:-1}" ;;
   down) cmd_down "$2" ;;
+  status) is_up "$2" && say "$2 is up at $(address "$2")" || { say "$2 is not up"; exit 1; } ;;
   run) shift; name=$1; shift; on_host "$name" "$@" ;;
   registry) cmd_registry ;;
   registry-stop) cmd_registry_stop ;;
   publish) shift; cmd_publish "$@" ;;
   inventory) shift; cmd_inventory "$@" ;;
   purge) cmd_down "$2"; rm -rf "$(host_dir "$2")" ;;
-  *) die "usage: $0 rootfs RECIPE | up NAME [N] | down NAME | run NAME CMD... | registry | registry-stop | publish IMAGE... | inventory NAME... | purge NAME" ;;
+  *) die "usage: $0 rootfs RECIPE | up NAME [N] | status NAME | down NAME | run NAME CMD... | registry | registry-stop | publish IMAGE... | inventory NAME... | purge NAME" ;;
 esac

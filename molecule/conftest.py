@@ -115,7 +115,7 @@ def verify_playbook():
         proc = subprocess.run(
             ["ansible-playbook", "-i", os.environ["MOLECULE_INVENTORY_FILE"], "owui.realtime.verify", *extra_args],
             capture_output=True, text=True, timeout=600, check=False,
-            env=dict(os.environ, ANSIBLE_NOCOLOR="1"))
+            env=dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0"))
         return proc.returncode, proc.stdout + proc.stderr
 
     return run

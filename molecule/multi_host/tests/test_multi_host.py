@@ -122,8 +122,7 @@ def test_verify_on_its_own_proves_delivery_to_every_replica(verify_playbook):
     assert code == 0, output[-3000:]
     flat = " ".join(output.split())
     assert "Open WebUI uses Valkey for websockets" in flat
-    for replica in REPLICAS:
-        assert ADDRESS[replica] in flat, f"the verdict does not mention {replica}: {flat[-2000:]}"
+    assert "2/2 replicas delivered" in flat, flat[-2000:]
 
 
 def test_a_replica_without_the_redis_manager_fails_verify_naming_it(tmp_path, verify_playbook):
@@ -137,7 +136,7 @@ def test_a_replica_without_the_redis_manager_fails_verify_naming_it(tmp_path, ve
     def deploy(*inventories):
         args = ["ansible-playbook", *[a for i in inventories for a in ("-i", str(i))], "owui.realtime.deploy"]
         proc = subprocess.run(args, capture_output=True, text=True, timeout=1200, check=False,
-                              env=dict(os.environ, ANSIBLE_NOCOLOR="1"))
+                              env=dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0"))
         return proc.returncode, " ".join((proc.stdout + proc.stderr).split())
 
     code, output = deploy(inventory, override)
