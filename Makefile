@@ -13,7 +13,7 @@ COLLECTION_LINK := .cache/collections/ansible_collections/owui/realtime
 SCENARIOS   ?= $(sort $(notdir $(patsubst %/molecule.yml,%,$(wildcard molecule/*/molecule.yml))))
 INVENTORY   ?= tests/inventory/localhost.yml
 
-.PHONY: help setup host-tools venv engine images deploy verify teardown test fresh-test lint unit molecule integration bench changelog clean pins
+.PHONY: help setup host-tools venv engine images deploy verify teardown test fresh-test compat-test lint unit molecule integration bench changelog clean pins
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 14
@@ -57,6 +57,9 @@ test: setup ## Run every test: lint, unit, molecule scenarios, integration
 
 fresh-test: host-tools engine images ## make setup on a clean Debian 12 root file system (also part of make test)
 	@hack/fresh-test.sh
+
+compat-test: host-tools engine images ## The collection on the newest Ansible (trixie, Python 3.13, community.docker 5; also part of make test)
+	@hack/compat-test.sh
 
 lint: venv ## ansible-lint (production profile) and ruff
 	@ruff check plugins tests hack molecule

@@ -13,6 +13,8 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# shellcheck source=hack/lib/chroot.sh
+. "$ROOT/hack/lib/chroot.sh"
 LOG_DIR=${OWUI_FRESH_LOG_DIR:-/var/log/owui-realtime}
 WORK=
 say() { printf '[fresh-test] %s\n' "$*"; }
@@ -27,51 +29,15 @@ sock=${sock#unix://}
 cleanup() { [ -n "$WORK" ] && rm -rf --one-file-system "$WORK"; }
 trap cleanup EXIT
 
-tarball=$("$ROOT/hack/testhost.sh" rootfs fresh)
 WORK=$(mktemp -d /var/tmp/owui-fresh-test.XXXXXX)
-rootfs="$WORK/rootfs"
-mkdir -p "$rootfs"
-tar --numeric-owner -C "$rootfs" -xf "$tarball"
-say "clean Debian 12 root file system from $(basename "$tarball"): $(chroot "$rootfs" dpkg-query -W -f '${Package} ' python3 python3-venv git make)"
+rootfs=$(chroot_from_recipe fresh "$WORK")
+say "clean Debian 12 root file system: $(chroot "$rootfs" dpkg-query -W -f '${Package} ' python3 python3-venv git make)"
 for cmd in debootstrap docker curl; do
   if chroot "$rootfs" /bin/sh -c "command -v $cmd" >/dev/null; then die "the fresh root file system already has $cmd"; fi
 done
-git clone -q "$ROOT" "$rootfs/root/owui-realtime"
 say "clean clone of $(git -C "$ROOT" rev-parse --short HEAD) in /root/owui-realtime"
-
-# What every machine of this workplace has before anything is installed: the package index
-# configuration, the CA bundle it trusts, its local wheel folders, and its policy that package
-# installs start no services.
-for f in /etc/pip.conf /etc/xdg/pip /root/.config/pip /etc/ssl/certs/ca-certificates.crt /usr/sbin/policy-rc.d; do
-  [ -e "$f" ] || continue
-  mkdir -p "$rootfs$(dirname "$f")"
-  cp -a "$f" "$rootfs$(dirname "$f")/"
-done
-grep -E '^nameserver' /etc/resolv.conf >"$rootfs/etc/resolv.conf" || true
-binds=()
-for d in /opt/wheels /opt/pypi /opt/pypi-more; do [ -d "$d" ] && binds+=("$d"); done
-
-in_fresh() { # log, then the command line to run in the clone as root
-  local log=$1
-  shift
-  unshare -m --propagation private -- /bin/sh -c '
-    set -e
-    r=$1 sock=$2; shift 2
-    mount -t proc proc "$r/proc"
-    mount --rbind /sys "$r/sys"
-    mount --rbind /dev "$r/dev"
-    mount -t tmpfs tmpfs "$r/run"
-    touch "$r/run/docker.sock"
-    mount --bind "$sock" "$r/run/docker.sock"
-    for d in $BINDS; do mkdir -p "$r$d"; mount --bind -o ro "$d" "$r$d"; done
-    exec chroot "$r" /usr/bin/env -i HOME=/root LANG=C.UTF-8 CI=true \
-      PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
-      PIP_CERT="${PIP_CERT:-}" PIP_FIND_LINKS="${PIP_FIND_LINKS:-}" \
-      SSL_CERT_FILE="${SSL_CERT_FILE:-}" REQUESTS_CA_BUNDLE="${REQUESTS_CA_BUNDLE:-}" \
-      /bin/sh -c "cd /root/owui-realtime && $*"
-  ' fresh "$rootfs" "$sock" "$@" >"$log" 2>&1
-}
-export BINDS="${binds[*]}"
+export CHROOT_SOCKET=$sock
+in_fresh() { chroot_run "$rootfs" "$@"; }
 
 # 1. The negative control: without debootstrap in the install list, setup must stop and say so.
 neg_log="$LOG_DIR/fresh-test-without-debootstrap.log"

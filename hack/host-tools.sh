@@ -31,6 +31,8 @@ sha256sum          coreutils          recipe hashes
 ip                 iproute2           hack/testhost.sh: network namespaces, bridge, veth
 ssh                openssh-client     tests that reach test hosts over SSH
 ssh-keygen         openssh-client     hack/testhost.sh: the controller's key for test hosts
+docker-registry    docker-registry    hack/testhost.sh: the registry test hosts pull the test images from
+skopeo             skopeo             hack/testhost.sh: push the test images from this machine's engine to it
 "
 
 say() { printf '[host-tools] %s\n' "$*"; }

@@ -40,7 +40,7 @@ PINS[valkey]="VALKEY_SERIES=8.1"
 IMAGE[open-webui]=localhost/owui-test/open-webui:0.12.4
 SUITE[open-webui]=bookworm
 PACKAGES[open-webui]=python3,python3-venv,ca-certificates,curl,jq,libsm6,libxext6
-PINS[open-webui]="OPEN_WEBUI_VERSION=0.12.4 TORCH_VERSION=2.13.0+cpu"
+PINS[open-webui]="OPEN_WEBUI_VERSION=0.12.4 TORCH_VERSION=2.13.0+cpu PSYCOPG2_VERSION=2.9.13"
 IMAGE[postgres]=localhost/owui-test/postgres:15
 SUITE[postgres]=bookworm
 PACKAGES[postgres]=postgresql-15,postgresql-client-15

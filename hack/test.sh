@@ -17,9 +17,17 @@ antsibull-changelog lint
 step "unit tests"
 pytest -q tests/unit
 
+step "fresh-machine test: make setup on a clean Debian 12 root file system"
+hack/fresh-test.sh
+
+step "newest Ansible: unit tests, ansible-doc and molecule default on ansible 14 (community.docker 5)"
+hack/compat-test.sh
+
 for s in $scenarios; do
   step "molecule scenario: $s"
+  start=$SECONDS
   molecule test -s "$s"
+  printf '== molecule scenario %s passed in %d s\n' "$s" $((SECONDS - start))
 done
 
 step "integration tests (real containers)"

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Test hosts on this machine: Debian root file systems made with debootstrap from a recipe in
-# tests/hosts/<recipe>/ and cached as tarballs by recipe hash.
+# tests/hosts/<recipe>/ (`packages`, and `suite` where it is not bookworm) and cached as tarballs by
+# recipe hash.
 #
 #   hack/testhost.sh rootfs RECIPE       build the recipe's root file system unless cached; print the tarball
 #   hack/testhost.sh up NAME [N]         start host NAME from recipe docker-host as a machine of its own:
@@ -10,16 +11,22 @@
 #   hack/testhost.sh down NAME           stop what `up` started and remove the namespace, veth and copy;
 #                                        the host's engine data (images) stays as a cache
 #   hack/testhost.sh run NAME CMD...     run CMD as root on the host
-#   hack/testhost.sh load NAME IMAGE...  copy images from this machine's engine into the host's engine,
-#                                        skipping those it has with the same id
+#   hack/testhost.sh registry            start the registry the hosts pull from ($GATEWAY:5000, plain
+#                                        HTTP, storage kept in /var/lib/owui-realtime/registry) unless it runs
+#   hack/testhost.sh publish IMAGE...    push images from this machine's engine to that registry (skipped
+#                                        when the same image id was pushed before); prints their new names
+#   hack/testhost.sh registry-stop       stop the registry `registry` started
 #   hack/testhost.sh inventory NAME...   an Ansible inventory (YAML) that reaches the hosts over SSH with
 #                                        their own /usr/bin/python3
 #   hack/testhost.sh purge NAME          also delete the host's engine data
 #
-# The hosts are reached as real ones are: by SSH on their own address. Each sees only its own files
+# The hosts are reached as real ones are: by SSH on their own address, and get their images as real
+# ones do: by pull, from the registry. Each sees only its own files
 # (so two hosts writing /etc/owui-realtime/... do not collide) and its own Docker engine. Their only
 # way out is NAT through this machine, for Debian's archive (apt) as a real host would use.
 set -euo pipefail
+# A step that fails says which one, even where its command printed nothing.
+trap 'printf "[testhost] FAILED at line %s: %s (exit %s)\n" "$LINENO" "$BASH_COMMAND" "$?" >&2' ERR
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 RECIPES="$ROOT/tests/hosts"
@@ -41,8 +48,10 @@ need_root() { [ "$(id -u)" = 0 ] || die "test hosts need root (namespaces, mount
 # ---- root file systems ------------------------------------------------------------------------
 packages() { grep -vE '^\s*(#|$)' "$RECIPES/$1/packages" | paste -sd, -; }
 
-recipe_hash() {
-  { printf 'suite=%s\n' "$SUITE"; (cd "$RECIPES/$1" && find . -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum); } |
+suite() { cat "$RECIPES/$1/suite" 2>/dev/null || echo "$SUITE"; }
+
+recipe_hash() { # the recipe's files (its package list, and its suite where it names one)
+  { printf 'suite=%s\n' "$(suite "$1")"; (cd "$RECIPES/$1" && find . -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum); } |
     sha256sum | cut -c1-16
 }
 
@@ -59,9 +68,9 @@ cmd_rootfs() { # recipe -> path of the cached tarball
     exec 8>"$CACHE_DIR/.lock-$recipe"
     flock -w 900 8 || die "another build of $recipe holds $CACHE_DIR/.lock-$recipe"
     if [ ! -s "$tarball" ]; then
-      say "$recipe: building a Debian $SUITE root file system (recipe $hash, log: $log)" >&2
+      say "$recipe: building a Debian $(suite "$recipe") root file system (recipe $hash, log: $log)" >&2
       work=$(mktemp -d /var/tmp/owui-testhost-rootfs.XXXXXX)
-      if ! debootstrap --variant=minbase --include="$(packages "$recipe")" "$SUITE" "$work/rootfs" \
+      if ! debootstrap --variant=minbase --include="$(packages "$recipe")" "$(suite "$recipe")" "$work/rootfs" \
           "$DEBIAN_MIRROR" >"$log" 2>&1; then
         rm -rf "$work"
         tail -n 10 "$log" >&2
@@ -109,10 +118,11 @@ ensure_bridge() {
   iptables -C FORWARD -o "$BRIDGE" -j ACCEPT 2>/dev/null || iptables -I FORWARD -o "$BRIDGE" -j ACCEPT
 }
 
-drop_bridge_if_unused() {
+drop_bridge_if_unused() { # once no host is attached and the registry (which listens on it) is stopped
   local left
   left=$(ip -o link show master "$BRIDGE" 2>/dev/null | wc -l)
   [ "$left" = 0 ] || return 0
+  registry_running && return 0
   ip link del "$BRIDGE" 2>/dev/null || true
   iptables -t nat -D POSTROUTING -s "$SUBNET" ! -o "$BRIDGE" -j MASQUERADE 2>/dev/null || true
   iptables -D FORWARD -i "$BRIDGE" -j ACCEPT 2>/dev/null || true
@@ -197,7 +207,7 @@ cmd_up() {
   # The engine also listens on the host's address, unencrypted: only this machine reaches the bridge,
   # and the tests read the engine's state from there as they do on localhost.
   on_host "$name" /bin/sh -c "nohup dockerd --pidfile /run/docker.pid -H unix:///run/docker.sock \
-    -H tcp://$addr:2375 >/var/log/dockerd.log 2>&1 </dev/null &"
+    -H tcp://$addr:2375 --insecure-registry $REGISTRY >/var/log/dockerd.log 2>&1 </dev/null &"
   wait_for 60 "dockerd" on_host "$name" docker info ||
     { on_host "$name" tail -n 20 /var/log/dockerd.log >&2; die "$name: dockerd did not answer in 60 s"; }
   clean_engine "$name"
@@ -224,7 +234,7 @@ ssh_probe() {
 }
 
 cmd_down() {
-  local name=$1 dir pid ns
+  local name=$1 dir pid ns hostns p
   need_root
   dir=$(host_dir "$name")
   ns=$(netns "$name")
@@ -238,11 +248,15 @@ cmd_down() {
       fi
       true' || true
     pid=$(holder_pid "$name")
-    # Whatever still runs in the host's mount namespace (containerd shims, sshd sessions) ends with it.
-    for p in $(ps -eo pid= | tr -d ' '); do
-      [ "$p" != "$pid" ] && [ "$(readlink "/proc/$p/ns/mnt" 2>/dev/null)" = "$(readlink "/proc/$pid/ns/mnt")" ] &&
-        kill -9 "$p" 2>/dev/null || true
-    done
+    # Whatever still runs in the host's mount namespace (containerd shims, sshd sessions) ends with it;
+    # never a process of this machine's own namespace, whatever happened to the holder.
+    hostns=$(readlink "/proc/$pid/ns/mnt" 2>/dev/null || true)
+    if [ -n "$hostns" ] && [ "$hostns" != "$(readlink /proc/self/ns/mnt)" ]; then
+      for p in $(ps -eo pid= | tr -d ' '); do
+        [ "$p" != "$pid" ] && [ "$(readlink "/proc/$p/ns/mnt" 2>/dev/null)" = "$hostns" ] &&
+          kill -9 "$p" 2>/dev/null || true
+      done
+    fi
     kill "$pid" 2>/dev/null || true
     wait_for 10 "holder" sh -c "! kill -0 $pid" || kill -9 "$pid" 2>/dev/null || true
   fi
@@ -254,17 +268,68 @@ cmd_down() {
   say "$name is down (engine data kept in $dir/engine)"
 }
 
-cmd_load() {
-  local name=$1 image id
-  shift
+# ---- the registry the hosts pull images from ----------------------------------------------------
+REGISTRY="$GATEWAY:5000"
+REGISTRY_DIR=${OWUI_TESTHOST_REGISTRY_DIR:-/var/lib/owui-realtime/registry}
+
+curl_like() { python3 -c 'import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=2)' "$1" 2>/dev/null; }
+
+cmd_registry() {
+  need_root
+  ensure_bridge
+  if curl_like "http://$REGISTRY/v2/"; then say "registry answers on $REGISTRY"; return 0; fi
+  mkdir -p "$REGISTRY_DIR/data" "$LOG_DIR"
+  cat >"$REGISTRY_DIR/config.yml" <<CONFIG
+version: 0.1
+log:
+  level: warn
+storage:
+  filesystem:
+    rootdirectory: $REGISTRY_DIR/data
+http:
+  addr: $REGISTRY
+CONFIG
+  nohup docker-registry serve "$REGISTRY_DIR/config.yml" >>"$LOG_DIR/testhost-registry.log" 2>&1 </dev/null &
+  echo $! >"$REGISTRY_DIR/registry.pid"
+  wait_for 20 "registry" curl_like "http://$REGISTRY/v2/" ||
+    { tail -n 20 "$LOG_DIR/testhost-registry.log" >&2; die "the registry did not answer on $REGISTRY in 20 s"; }
+  say "registry answers on $REGISTRY (storage $REGISTRY_DIR/data)"
+}
+
+registry_running() { local pid; pid=$(cat "$REGISTRY_DIR/registry.pid" 2>/dev/null) && kill -0 "$pid" 2>/dev/null; }
+
+cmd_registry_stop() { # only a registry that `registry` started
+  local pid
+  if registry_running; then
+    pid=$(cat "$REGISTRY_DIR/registry.pid")
+    kill "$pid"
+    wait_for 10 "registry" sh -c "! kill -0 $pid" || kill -9 "$pid" 2>/dev/null || true
+    say "registry stopped"
+  fi
+  rm -f "$REGISTRY_DIR/registry.pid"
+  drop_bridge_if_unused
+}
+
+registry_name() { echo "$REGISTRY/${1#localhost/}"; }
+
+cmd_publish() {
+  local image id target stamp
+  cmd_registry >/dev/null
   for image in "$@"; do
     id=$(docker image inspect --format '{{.Id}}' "$image") || die "this machine's engine has no image $image"
-    if [ "$(on_host "$name" docker image inspect --format '{{.Id}}' "$image" 2>/dev/null)" = "$id" ]; then
-      say "$name already has $image"
-      continue
+    target=$(registry_name "$image")
+    stamp="$REGISTRY_DIR/pushed/$(echo "$target" | tr '/:' '__')"
+    if [ "$(cat "$stamp" 2>/dev/null)" = "$id" ] &&
+        skopeo inspect --tls-verify=false "docker://$target" >/dev/null 2>&1; then
+      say "$target is $image already" >&2
+    else
+      say "pushing $image to $target" >&2
+      skopeo copy -q --dest-tls-verify=false "docker-daemon:$image" "docker://$target" >&2 ||
+        die "pushing $image to $target failed"
+      mkdir -p "$REGISTRY_DIR/pushed"
+      echo "$id" >"$stamp"
     fi
-    say "$name: loading $image"
-    docker save "$image" | on_host "$name" docker load -q
+    echo "$target"
   done
 }
 
@@ -285,8 +350,10 @@ case "${1:-}" in
   up) cmd_up "$2" "${3:-1}" ;;
   down) cmd_down "$2" ;;
   run) shift; name=$1; shift; on_host "$name" "$@" ;;
-  load) shift; cmd_load "$@" ;;
+  registry) cmd_registry ;;
+  registry-stop) cmd_registry_stop ;;
+  publish) shift; cmd_publish "$@" ;;
   inventory) shift; cmd_inventory "$@" ;;
   purge) cmd_down "$2"; rm -rf "$(host_dir "$2")" ;;
-  *) die "usage: $0 rootfs RECIPE | up NAME [N] | down NAME | run NAME CMD... | load NAME IMAGE... | inventory NAME... | purge NAME" ;;
+  *) die "usage: $0 rootfs RECIPE | up NAME [N] | down NAME | run NAME CMD... | registry | registry-stop | publish IMAGE... | inventory NAME... | purge NAME" ;;
 esac

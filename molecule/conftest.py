@@ -5,6 +5,8 @@ container on the scenario's network."""
 from __future__ import annotations
 
 import json
+import os
+import subprocess
 
 import docker
 import pytest
@@ -100,5 +102,20 @@ def websocket_check(host, hostvars, secrets):
             **options,
         }
         return host.ansible("owui.realtime.websocket_check", json.dumps(args), check=False)
+
+    return run
+
+
+@pytest.fixture(scope="module")
+def verify_playbook():
+    """``verify_playbook(*extra_args)`` runs owui.realtime.verify on its own against the scenario's
+    inventory, as an operator would after a deploy, and returns (exit code, output)."""
+
+    def run(*extra_args):
+        proc = subprocess.run(
+            ["ansible-playbook", "-i", os.environ["MOLECULE_INVENTORY_FILE"], "owui.realtime.verify", *extra_args],
+            capture_output=True, text=True, timeout=600, check=False,
+            env=dict(os.environ, ANSIBLE_NOCOLOR="1"))
+        return proc.returncode, proc.stdout + proc.stderr
 
     return run

@@ -106,6 +106,10 @@ def probe(library):
     """(version or None, import error text or None) as the target's Python sees the library."""
     try:
         importlib.import_module(library.module)
+    except ImportError as exc:
+        if getattr(exc, "name", None) == library.module:
+            return None, None  # not installed at all
+        return None, f"{type(exc).__name__}: {exc}"
     except Exception as exc:  # an installed but broken library raises more than ImportError
         return None, f"{type(exc).__name__}: {exc}"
     try:

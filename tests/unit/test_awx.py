@@ -196,7 +196,8 @@ def test_injected_variables_are_documented_role_variables_from_existing_fields()
 def test_secrets_the_roles_would_generate_come_from_the_credential():
     # A job's container is thrown away: a secret generated on the controller would change every run.
     generated = {n for n, spec in OPTIONS.items() if str(spec.get("default", "")).startswith("generated")}
-    assert generated == {"valkey_admin_password", "valkey_open_webui_password", "open_webui_secret_key"}
+    assert generated == {"valkey_admin_password", "valkey_open_webui_password", "postgres_password",
+                         "open_webui_secret_key"}
     injected = _injected()
     fields = {field["id"]: field for field in CREDENTIAL_TYPE["inputs"]["fields"]}
     asked = {q["variable"]: q for t in JOB_TEMPLATES for q in t["survey_spec"]["spec"]}

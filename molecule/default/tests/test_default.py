@@ -137,3 +137,9 @@ def test_open_webuis_valkey_user_has_only_the_command_categories_it_uses(valkey,
     for command in (["SCRIPT", "FLUSH"], ["FUNCTION", "FLUSH"], ["CLIENT", "LIST"], ["KEYS", "open-webui:*"],
                     ["XADD", "open-webui:stream", "*", "a", "1"], ["SETBIT", "open-webui:bits", "1", "1"]):
         assert "NOPERM" in _as_open_webui(valkey, secrets, *command), command
+
+
+def test_verify_runs_on_its_own(verify_playbook):
+    code, output = verify_playbook()
+    assert code == 0, output[-3000:]
+    assert "Open WebUI uses Valkey for websockets" in output

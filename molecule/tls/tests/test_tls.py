@@ -79,3 +79,10 @@ def test_websocket_check_fails_when_told_to_speak_plaintext(websocket_check):
     result = websocket_check(valkey_tls=False, wait_timeout=0)
     assert result["checks"]["ping"]["status"] == "failed", result["checks"]["ping"]
     assert {cause["id"] for cause in result["causes"]} == {"tls_mismatch"}, result["causes"]
+
+
+def test_verify_runs_on_its_own_with_tls(verify_playbook):
+    # The CA certificate comes from the valkey role's own files, not from a fact a deploy left behind.
+    code, output = verify_playbook()
+    assert code == 0, output[-3000:]
+    assert "Open WebUI uses Valkey for websockets" in output

@@ -1,9 +1,9 @@
 #!/bin/bash
 # Runs inside the debootstrapped bookworm rootfs (chroot). hack/images.sh has bind-mounted
 # the host's wheel directory at /opt/wheels (read-only), and passes
-# OPEN_WEBUI_VERSION and TORCH_VERSION.
+# OPEN_WEBUI_VERSION, TORCH_VERSION and PSYCOPG2_VERSION.
 set -euo pipefail
-: "${OPEN_WEBUI_VERSION:?}" "${TORCH_VERSION:?}"
+: "${OPEN_WEBUI_VERSION:?}" "${TORCH_VERSION:?}" "${PSYCOPG2_VERSION:?}"
 
 python3 -m venv /app/.venv
 pip=(/app/.venv/bin/pip install --no-input --disable-pip-version-check --find-links /opt/wheels)
@@ -11,6 +11,9 @@ pip=(/app/.venv/bin/pip install --no-input --disable-pip-version-check --find-li
 # multi-GB CUDA build.
 "${pip[@]}" "torch==${TORCH_VERSION}"
 "${pip[@]}" "open-webui==${OPEN_WEBUI_VERSION}"
+# As the official image's requirements: the PostgreSQL driver of the synchronous engine (migrations,
+# health checks) when DATABASE_URL is postgresql://; the asynchronous one (psycopg 3) comes with open-webui.
+"${pip[@]}" "psycopg2-binary==${PSYCOPG2_VERSION}"
 
 have_torch=$(/app/.venv/bin/python -c 'import importlib.metadata as m; print(m.version("torch"))')
 if [ "$have_torch" != "$TORCH_VERSION" ]; then
