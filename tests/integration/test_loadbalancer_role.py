@@ -195,6 +195,18 @@ def test_the_default_configuration_is_published_on_loopback_only(balancer, repli
     assert balancer.replicas_answering(2) == ["a", "a"]
 
 
+def test_an_upstream_name_that_does_not_resolve_stops_the_role_at_once_with_nginx_s_words(balancer, replicas, scratch):
+    # The positive control is the same list with the name spelled right (the tests above).
+    started = time.monotonic()
+    run = balancer.run(loadbalancer_upstreams=[f"{scratch.name('a')}:8080", f"{scratch.name('missing')}:8080"])
+    took = time.monotonic() - started
+    assert run.returncode != 0, run.output[-3000:]
+    flat = " ".join(run.output.split())
+    assert "stopped at start" in flat and f'host not found in upstream "{scratch.name("missing")}:8080"' in flat, \
+        run.output[-3000:]
+    assert took < 45, f"the role waited {took:.0f} s for an nginx that had already stopped"
+
+
 # --- Both roles' contracts with a real Open WebUI ------------------------------------------------------
 
 POSTGRES_PLAYBOOK = HERE / "playbooks" / "postgres.yml"

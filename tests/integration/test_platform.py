@@ -7,7 +7,6 @@ Real containers from hack/images.sh, no mocks. Containers that need a network ge
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import time
 from collections.abc import Callable
@@ -16,12 +15,11 @@ from pathlib import Path
 import docker
 import pytest
 from docker.models.containers import Container
+from playbook import OPEN_WEBUI_IMAGE, VALKEY_IMAGE
 
 pytestmark = pytest.mark.integration
 
 ROOT = Path(__file__).resolve().parents[2]
-VALKEY_IMAGE = os.environ.get("OWUI_TEST_VALKEY_IMAGE", "localhost/owui-test/valkey:8.1")
-OPEN_WEBUI_IMAGE = os.environ.get("OWUI_TEST_OPEN_WEBUI_IMAGE", "localhost/owui-test/open-webui:0.12.4")
 # The capabilities of the guide's compose file for Valkey.
 VALKEY_CAPS = {"cap_drop": ["ALL"], "cap_add": ["SETGID", "SETUID", "DAC_OVERRIDE"]}
 OPEN_WEBUI_HEALTHY_WITHIN = 180  # seconds; ~15-30 s on 2 cores

@@ -4,21 +4,14 @@ from __future__ import annotations
 
 import json
 import shutil
-import socket
 from pathlib import Path
 
 import docker
 import pytest
 import requests
-from playbook import run_playbook, stack_vars, unique_prefix
+from playbook import free_port, run_playbook, stack_vars, unique_prefix
 
 pytestmark = pytest.mark.integration
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def leftovers(engine: docker.DockerClient, prefix: str) -> list[str]:

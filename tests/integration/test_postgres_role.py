@@ -220,11 +220,22 @@ def test_a_refused_setting_stops_before_anything_exists(stack, bad, message):
     assert stack.existing() == []
 
 
-def test_publishing_on_a_private_address_passes_the_preflight(stack):
+def test_publishing_on_a_private_address_passes_the_preflight_and_its_url_logs_in(stack):
     # Positive control of the every-interface refusal: a specific address is accepted (127.0.0.2 is
-    # loopback, so nothing leaves the machine).
+    # loopback, so nothing leaves the machine). The password has every character that means something in
+    # a URL, so the published URL logs in only if the role encodes it.
     port = free_port()
-    run = stack.run(postgres_publish_address="127.0.0.2", postgres_publish_port=port)
+    password = "p@ss/w:rd%20?#[x]&y=z+ 'quoted'"
+    run = stack.run(postgres_publish_address="127.0.0.2", postgres_publish_port=port, postgres_password=password)
     assert run.returncode == 0, run.output[-3000:]
     bindings = stack.get().attrs["HostConfig"]["PortBindings"]
     assert bindings == {"5432/tcp": [{"HostIp": "127.0.0.2", "HostPort": str(port)}]}
+    urls = json.loads(stack.result_file.read_text())["postgres_database_urls"]
+    assert urls["published"].startswith("postgresql+psycopg://openwebui:") and f"@127.0.0.2:{port}/openwebui" in urls["published"]
+    assert stack.psql("SELECT 1", password) == (0, "1")
+    if not shutil.which("psql"):
+        pytest.skip("no psql on this host to try the published URL with")
+    out = subprocess.run(["psql", "--no-psqlrc", "-tAc", "SELECT current_user",
+                          urls["published"].replace("postgresql+psycopg://", "postgresql://")],
+                         capture_output=True, text=True, timeout=30, check=False)
+    assert (out.returncode, out.stdout.strip()) == (0, "openwebui"), out.stderr

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -29,23 +28,15 @@ from pathlib import Path
 
 import pytest
 from conftest import Scratch
-from playbook import run_module
+from playbook import OPEN_WEBUI_IMAGE, VALKEY_IMAGE, free_port, run_module
 
 pytestmark = pytest.mark.integration
 
 ROOT = Path(__file__).resolve().parents[2]
 ANSIBLE = Path(sys.executable).with_name("ansible")
-VALKEY_IMAGE = os.environ.get("OWUI_TEST_VALKEY_IMAGE", "localhost/owui-test/valkey:8.1")
-OPEN_WEBUI_IMAGE = os.environ.get("OWUI_TEST_OPEN_WEBUI_IMAGE", "localhost/owui-test/open-webui:0.12.4")
 PASSWORD = f"wscpw{uuid.uuid4().hex[:12]}"
 PROOF_LINE = "DEBUG:open_webui.socket.main:Using Redis to manage websockets."
 MARKER = "/tmp/owui-it-first-start-done"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def wait_healthy(container, timeout: float = 240) -> None:
