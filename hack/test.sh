@@ -5,7 +5,8 @@ cd "$(dirname "$0")/.."
 
 scenarios=${SCENARIOS:-$(find molecule -mindepth 2 -maxdepth 2 -name molecule.yml -printf '%h\n' | xargs -n1 basename | sort)}
 eval "$(hack/images.sh env)"
-step() { printf '\n== %s\n' "$*"; }
+step() { printf '\n== %s  (%s, %d s into make test)\n' "$*" "$(date +%T)" "$SECONDS"; }
+trap 'printf "\n== make test ended after %d s\n" "$SECONDS"' EXIT
 
 step "lint: ruff"
 ruff check plugins tests hack molecule

@@ -25,8 +25,8 @@
 # ones do: by pull, from the registry. Each sees only its own files
 # (so two hosts writing /etc/owui-realtime/... do not collide) and its own Docker engine. Their only
 # way out is NAT through this machine, for Debian's archive (apt) as a real host would use.
-set -euo pipefail
-# A step that fails says which one, even where its command printed nothing.
+set -Eeuo pipefail
+# A step that fails says which one, even where its command printed nothing (-E: in functions too).
 trap 'printf "[testhost] FAILED at line %s: %s (exit %s)\n" "$LINENO" "$BASH_COMMAND" "$?" >&2' ERR
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -120,10 +120,10 @@ ensure_bridge() {
 }
 
 drop_bridge_if_unused() { # once no host is attached and the registry (which listens on it) is stopped
-  local left
-  left=$(ip -o link show master "$BRIDGE" 2>/dev/null | wc -l)
-  [ "$left" = 0 ] || return 0
-  registry_running && return 0
+  if ip link show "$BRIDGE" >/dev/null 2>&1; then
+    [ -z "$(ip -o link show master "$BRIDGE" 2>/dev/null || true)" ] || return 0
+  fi
+  if registry_running; then return 0; fi
   ip link del "$BRIDGE" 2>/dev/null || true
   iptables -t nat -D POSTROUTING -s "$SUBNET" ! -o "$BRIDGE" -j MASQUERADE 2>/dev/null || true
   iptables -D FORWARD -i "$BRIDGE" -j ACCEPT 2>/dev/null || true
