@@ -110,8 +110,11 @@ def test_a_replica_that_cannot_reach_valkey_is_stopped_before_its_container_star
         assert run.returncode != 0, run.output[-3000:]
         assert f"{replica} cannot reach Valkey at {address}:6379, where {valkey_host} publishes it" in message, \
             run.output[-3000:]
-        with docker.DockerClient(base_url=f"tcp://{(STATE / replica / 'address').read_text().strip()}:2375") as engine:
+        engine = docker.DockerClient(base_url=f"tcp://{(STATE / replica / 'address').read_text().strip()}:2375")
+        try:
             assert [c.name for c in engine.containers.list(all=True)] == []
+        finally:
+            engine.close()
     finally:
         on_testhosts("down", replica)
         on_testhosts("down", valkey_host)
