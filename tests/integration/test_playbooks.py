@@ -84,13 +84,18 @@ def test_bad_input_stops_before_anything_changes(engine, stack, bad, variable):
 
 
 def _replica_inventory(path: Path, keys: dict[str, str | None]) -> Path:
-    """Two inventory hosts on this engine that share replica-a's Valkey, with the given secret keys."""
+    """Two inventory hosts on this engine that share replica-a's Valkey, with the given secret keys, and
+    otherwise a topology that passes the checks: Valkey published for replica-b, one shared database,
+    one replica running the migrations. The address is TEST-NET-1 (RFC 5737): no test sends it traffic."""
     hosts = {}
     for name, key in keys.items():
         hosts[name] = {"ansible_connection": "local", "ansible_python_interpreter": "{{ ansible_playbook_python }}",
-                       "open_webui_valkey_host": "replica-a"}
+                       "open_webui_valkey_host": "replica-a",
+                       "open_webui_database_url": "postgresql://openwebui:secret@192.0.2.10:5432/openwebui",
+                       "open_webui_db_migrations": name == "replica-a"}
         if key is not None:
             hosts[name]["open_webui_secret_key"] = key
+    hosts["replica-a"]["valkey_published_address"] = "192.0.2.10"
     inventory = path / "replicas.yml"
     inventory.write_text(json.dumps({"all": {"hosts": hosts}}))
     return inventory
