@@ -5,12 +5,15 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import socket
 import subprocess
 import sys
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
+
+import docker
 
 ROOT = Path(__file__).resolve().parents[2]
 INVENTORY = ROOT / "tests" / "inventory" / "localhost.yml"
@@ -96,3 +99,26 @@ def run_module(name: str, args: dict, *, check: bool = False, timeout: int = 300
     except (ValueError, LookupError, TypeError):
         result = None
     return result, proc.stdout + proc.stderr
+
+
+def leftovers(engine: docker.DockerClient, prefix: str) -> list[str]:
+    """Every Docker object or config directory whose name starts with the test's prefix."""
+    found = [c.name for c in engine.containers.list(all=True) if c.name.startswith(prefix)]
+    found += [n.name for n in engine.networks.list() if n.name.startswith(prefix)]
+    found += [v.name for v in engine.volumes.list() if v.name.startswith(prefix)]
+    found += [str(p) for p in Path("/etc/owui-realtime").glob(f"{prefix}*")]
+    return found
+
+
+def remove_everything(engine: docker.DockerClient, prefix: str) -> None:
+    for c in engine.containers.list(all=True):
+        if c.name.startswith(prefix):
+            c.remove(force=True)
+    for n in engine.networks.list():
+        if n.name.startswith(prefix):
+            n.remove()
+    for v in engine.volumes.list():
+        if v.name.startswith(prefix):
+            v.remove(force=True)
+    for p in Path("/etc/owui-realtime").glob(f"{prefix}*"):
+        shutil.rmtree(p)

@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tarfile
@@ -16,7 +15,7 @@ from pathlib import Path
 import docker
 import pytest
 import yaml
-from playbook import Run, stack_vars, unique_prefix
+from playbook import Run, free_port, leftovers, remove_everything, stack_vars, unique_prefix
 
 pytestmark = pytest.mark.integration
 
@@ -134,38 +133,13 @@ def test_module_documentation_renders_from_the_installed_copy(installed):
     assert "valkey_container" in run.output and "EXAMPLES" in run.output, run.output[:2000]
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _made_by(engine: docker.DockerClient, prefix: str) -> list[str]:
-    """Docker objects and host configuration directories named with this test's prefix."""
-    found = [c.name for c in engine.containers.list(all=True) if c.name.startswith(prefix)]
-    found += [n.name for n in engine.networks.list() if n.name.startswith(prefix)]
-    found += [v.name for v in engine.volumes.list() if v.name.startswith(prefix)]
-    found += [str(p) for p in Path("/etc/owui-realtime").glob(f"{prefix}*")]
-    return found
-
-
 @pytest.fixture
 def stack(installed, tmp_path):
     engine = docker.from_env()
     prefix = unique_prefix("pkg")
-    yield prefix, stack_vars(prefix, tmp_path, _free_port()), engine
+    yield prefix, stack_vars(prefix, tmp_path, free_port()), engine
     # Only if the test failed before its own teardown: remove exactly what carries its prefix.
-    for container in engine.containers.list(all=True):
-        if container.name.startswith(prefix):
-            container.remove(force=True)
-    for network in engine.networks.list():
-        if network.name.startswith(prefix):
-            network.remove()
-    for volume in engine.volumes.list():
-        if volume.name.startswith(prefix):
-            volume.remove(force=True)
-    for path in Path("/etc/owui-realtime").glob(f"{prefix}*"):
-        shutil.rmtree(path)
+    remove_everything(engine, prefix)
     engine.close()
 
 
@@ -189,4 +163,4 @@ def test_deploy_verify_and_teardown_from_the_installed_copy(installed, stack):
 
     removed = playbook("teardown", {**extra, "purge": True})
     assert removed.returncode == 0, removed.output[-4000:]
-    assert _made_by(engine, prefix) == [], "teardown with purge left objects of this test behind"
+    assert leftovers(engine, prefix) == [], "teardown with purge left objects of this test behind"

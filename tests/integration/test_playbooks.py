@@ -3,38 +3,14 @@
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import docker
 import pytest
 import requests
-from playbook import free_port, run_playbook, stack_vars, unique_prefix
+from playbook import free_port, leftovers, remove_everything, run_playbook, stack_vars, unique_prefix
 
 pytestmark = pytest.mark.integration
-
-
-def leftovers(engine: docker.DockerClient, prefix: str) -> list[str]:
-    """Every Docker object or config directory whose name starts with the test's prefix."""
-    found = [c.name for c in engine.containers.list(all=True) if c.name.startswith(prefix)]
-    found += [n.name for n in engine.networks.list() if n.name.startswith(prefix)]
-    found += [v.name for v in engine.volumes.list() if v.name.startswith(prefix)]
-    found += [str(p) for p in Path("/etc/owui-realtime").glob(f"{prefix}*")]
-    return found
-
-
-def remove_everything(engine: docker.DockerClient, prefix: str) -> None:
-    for c in engine.containers.list(all=True):
-        if c.name.startswith(prefix):
-            c.remove(force=True)
-    for n in engine.networks.list():
-        if n.name.startswith(prefix):
-            n.remove()
-    for v in engine.volumes.list():
-        if v.name.startswith(prefix):
-            v.remove(force=True)
-    for p in Path("/etc/owui-realtime").glob(f"{prefix}*"):
-        shutil.rmtree(p)
 
 
 @pytest.fixture

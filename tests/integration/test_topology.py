@@ -6,8 +6,8 @@ from __future__ import annotations
 import json
 
 import pytest
-from playbook import run_playbook
-from test_playbooks import engine, leftovers, stack  # noqa: F401  (fixtures)
+from playbook import leftovers, run_playbook
+from test_playbooks import engine, stack  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.integration
 
