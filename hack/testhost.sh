@@ -16,7 +16,8 @@
 #                                        HTTP, storage kept in /var/lib/owui-realtime/registry) unless it runs
 #   hack/testhost.sh publish IMAGE...    push images from this machine's engine to that registry (skipped
 #                                        when the same image id was pushed before); prints their new names
-#   hack/testhost.sh registry-stop       stop the registry `registry` started
+#   hack/testhost.sh registry-stop       stop the registry `registry` started (not with
+#                                        OWUI_TESTHOST_KEEP_REGISTRY=1, for suites that run side by side)
 #   hack/testhost.sh inventory NAME...   an Ansible inventory (YAML) that reaches the hosts over SSH with
 #                                        their own /usr/bin/python3
 #   hack/testhost.sh purge NAME          also delete the host's engine data
@@ -301,6 +302,8 @@ registry_running() { local pid; pid=$(cat "$REGISTRY_DIR/registry.pid" 2>/dev/nu
 
 cmd_registry_stop() { # only a registry that `registry` started
   local pid
+  # Whoever runs several suites at once (make test's callers, a developer) keeps it for them all.
+  if [ "${OWUI_TESTHOST_KEEP_REGISTRY:-0}" = 1 ]; then say "registry kept (OWUI_TESTHOST_KEEP_REGISTRY=1)"; return 0; fi
   if registry_running; then
     pid=$(cat "$REGISTRY_DIR/registry.pid")
     kill "$pid"
