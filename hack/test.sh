@@ -32,4 +32,5 @@ for s in $scenarios; do
 done
 
 step "integration tests (real containers)"
-pytest -q -m integration tests/integration
+# The slowest tests are listed at the end, for keeping make test within its time.
+pytest -q -m integration --durations=15 tests/integration
