@@ -161,6 +161,7 @@ def find_holders(address: str, port: int, listeners: list[dict[str, Any]], proce
                     "kind": "process", "name": "", "id": "", "pid": None, "address": listener["address"], "port": port,
                     "description": f"a process this check cannot name (listening on {where}; run it as root to see which)",
                     "remedy": f"stop what listens on {where} ('ss -ltnp' as root names it)"}
+                holders.setdefault(key, entry)
             else:
                 container = by_id.get(proc.get("container_id") or "", "")
                 if container and container == own_container:
@@ -169,13 +170,17 @@ def find_holders(address: str, port: int, listeners: list[dict[str, Any]], proce
                 target = docker_proxy_target(proc.get("cmdline") or [])
                 detail = (f" in container '{container}'" if container else
                           f", forwarding to {target} for a container this engine does not list" if target else "")
-                key, entry = f"pid {proc['pid']}", {
-                    "kind": "process", "name": proc.get("comm", ""), "id": "", "pid": proc["pid"],
+                # A socket shared by a parent and its workers (nginx, uvicorn) is one holder with several pids.
+                key = f"process {proc.get('comm')} {container} {listener['address']}"
+                pids = (holders[key]["pids"] if key in holders else []) + [proc["pid"]]
+                named = f"{proc.get('comm', '?')} ({'pid' if len(pids) == 1 else 'pids'} {', '.join(map(str, pids))})"
+                entry = {
+                    "kind": "process", "name": proc.get("comm", ""), "id": "", "pid": pids[0], "pids": pids,
                     "address": listener["address"], "port": port, "container": container,
-                    "description": f"process {proc.get('comm', '?')} (pid {proc['pid']}){detail} listening on {where}",
+                    "description": f"process {named}{detail} listening on {where}",
                     "remedy": (f"stop the container {container} (docker stop {container})" if container
-                               else f"stop {proc.get('comm', '?')} (pid {proc['pid']})")}
-            holders.setdefault(key, entry)
+                               else f"stop {named}")}
+                holders[key] = entry
 
     found = list(holders.values())
     return {"free": not found, "held_by_own_container": own, "holders": found,

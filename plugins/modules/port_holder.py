@@ -112,8 +112,12 @@ holders:
       description: The container's name, or the process's command name (empty when it could not be read).
       type: str
     pid:
-      description: The process id, for a process.
+      description: The process id, for a process (the first, when several share the socket).
       type: int
+    pids:
+      description: Every process that holds the socket, for a process (a server and its workers).
+      type: list
+      elements: int
     address:
       description: The address it holds the port on.
       type: str
@@ -127,6 +131,7 @@ holders:
     - kind: process
       name: python3
       pid: 4242
+      pids: [4242]
       address: 0.0.0.0
       port: 3000
       description: process python3 (pid 4242) listening on 0.0.0.0:3000

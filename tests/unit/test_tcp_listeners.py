@@ -140,3 +140,13 @@ def test_holders_on_other_addresses_ports_or_stopped_containers_do_not_count():
     containers = [_container("other", [("10.0.0.5", 3000, 80)]), _container("stopped", [("0.0.0.0", 3000, 80)], "exited")]
     result = tl.find_holders("127.0.0.1", 3000, listeners, procs, containers)
     assert result == {"free": True, "held_by_own_container": False, "holders": [], "summary": "", "remedy": ""}
+
+
+def test_workers_sharing_one_socket_are_one_holder_with_every_pid():
+    listeners = [{"address": "0.0.0.0", "port": 8080, "inode": 3}]
+    procs = {3: [{"pid": pid, "comm": "nginx", "cmdline": ["nginx"], "container_id": None} for pid in (10, 11, 12)]}
+    result = tl.find_holders("127.0.0.1", 8080, listeners, procs, [])
+    assert len(result["holders"]) == 1
+    assert result["holders"][0]["pids"] == [10, 11, 12]
+    assert result["summary"] == "process nginx (pids 10, 11, 12) listening on 0.0.0.0:8080"
+    assert result["remedy"] == "stop nginx (pids 10, 11, 12)"
