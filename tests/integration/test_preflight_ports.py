@@ -6,6 +6,7 @@ mode; test_playbooks.py's re-deploy runs the same check for real and must stay g
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import time
@@ -18,8 +19,10 @@ from playbook import ROOT, free_port, leftovers, remove_everything, run_playbook
 
 pytestmark = pytest.mark.integration
 
-NGINX_IMAGE = "localhost/owui-test/nginx:1.22"
+NGINX_IMAGE = os.environ.get("OWUI_TEST_NGINX_IMAGE", "localhost/owui-test/nginx:1.22")
+POSTGRES_IMAGE = os.environ.get("OWUI_TEST_POSTGRES_IMAGE", "localhost/owui-test/postgres:15")
 LOADBALANCER_PLAYBOOK = ROOT / "tests" / "integration" / "playbooks" / "loadbalancer.yml"
+POSTGRES_PLAYBOOK = ROOT / "tests" / "integration" / "playbooks" / "postgres.yml"
 
 
 @pytest.fixture
@@ -136,4 +139,20 @@ def test_the_load_balancers_port_is_checked_too(engine, stack, holder):
     run = run_playbook(LOADBALANCER_PLAYBOOK, lb)
     assert run.returncode != 0, run.output[-3000:]
     assert f"loadbalancer_port {port}" in run.output and f"container '{holder_name}'" in run.output, run.output[-3000:]
+    assert leftovers(engine, prefix) == []
+
+
+def test_postgresql_s_published_port_is_checked_too(engine, stack, http_server, tmp_path):
+    prefix, extra = stack
+    port = free_port()
+    server = http_server("127.0.0.1", port)
+    pg = {"network_name": extra["network_name"], "postgres_image": POSTGRES_IMAGE, "postgres_pull": "never",
+          "postgres_container_name": f"{prefix}-pg", "postgres_volume_name": f"{prefix}-pg-data",
+          "postgres_credentials_dir": str(tmp_path / "credentials"),
+          "postgres_publish_address": "127.0.0.1", "postgres_publish_port": port}
+
+    run = run_playbook(POSTGRES_PLAYBOOK, pg)
+    assert run.returncode != 0, run.output[-3000:]
+    assert f"postgres_publish_port {port}" in run.output, run.output[-3000:]
+    assert f"(pid {server.pid}) listening on 127.0.0.1:{port}" in run.output, run.output[-3000:]
     assert leftovers(engine, prefix) == []
