@@ -121,6 +121,16 @@ holders:
     address:
       description: The address it holds the port on.
       type: str
+    port:
+      description: The port, O(port).
+      type: int
+    id:
+      description: The container's id, for a container.
+      type: str
+    container:
+      description:
+        - For a process, the container it runs in (a container on the host's network), else empty.
+      type: str
     description:
       description: One line for a message, e.g. C(container 'web' (publishes 0.0.0.0:3000)).
       type: str
