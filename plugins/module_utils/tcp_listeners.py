@@ -66,7 +66,8 @@ def docker_proxy_target(cmdline: list[str]) -> str | None:
     """Where a docker-proxy process forwards to, from its arguments (-container-ip, -container-port)."""
     if not cmdline or os.path.basename(cmdline[0]) != "docker-proxy":
         return None
-    args = dict(zip(cmdline[1::2], cmdline[2::2], strict=False))
+    # Pairs of flag and value; no zip(strict=...), which targets' Python before 3.10 lack.
+    args = {cmdline[i]: cmdline[i + 1] for i in range(1, len(cmdline) - 1, 2)}
     if "-container-ip" not in args:
         return None
     return f"{args['-container-ip']}:{args.get('-container-port', '?')}"
