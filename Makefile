@@ -13,7 +13,7 @@ COLLECTION_LINK := .cache/collections/ansible_collections/owui/realtime
 SCENARIOS   ?= $(sort $(notdir $(patsubst %/molecule.yml,%,$(wildcard molecule/*/molecule.yml))))
 INVENTORY   ?= tests/inventory/localhost.yml
 
-.PHONY: help setup host-tools venv engine images deploy verify teardown test fresh-test compat-test lint unit molecule integration bench changelog clean pins
+.PHONY: help setup host-tools venv engine images deploy verify teardown test fresh-test compat-test lint sanity unit molecule integration bench changelog clean pins
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 14
@@ -64,6 +64,9 @@ compat-test: host-tools engine images ## The collection on the newest Ansible (t
 lint: venv ## ansible-lint (production profile) and ruff
 	@ruff check plugins tests hack molecule
 	@ansible-lint --profile production
+
+sanity: venv ## ansible-test sanity and antsibull-docs lint-collection-docs, on a copy in .cache/sanity
+	@hack/sanity.sh
 
 unit: venv ## Unit tests (no Docker)
 	@pytest -q tests/unit

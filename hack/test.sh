@@ -14,6 +14,8 @@ step "lint: ansible-lint (production profile)"
 ansible-lint --profile production
 step "changelog fragments"
 antsibull-changelog lint
+step "sanity: ansible-test sanity and antsibull-docs lint-collection-docs"
+hack/sanity.sh
 
 step "unit tests"
 pytest -q tests/unit

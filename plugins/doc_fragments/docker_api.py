@@ -1,6 +1,7 @@
 # Copyright (c) owui.realtime contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Options and attributes shared by this collection's modules that talk to the Docker engine.
+"""The connection to the Docker engine, as this collection's modules that talk to it document it: the
+options, and the action group that sets them through module_defaults.
 
 community.docker's own doc fragments became private in its 5.0.0 (and were renamed), so the
 modules cannot extend them across 4.x and 5.x. The connection options below are the ones
@@ -81,12 +82,11 @@ options:
     type: bool
     default: false
 attributes:
-  check_mode:
-    description: Whether the module runs in check mode, and what it reports there.
-  diff_mode:
-    description: Whether the module reports a diff.
-  idempotent:
-    description: Whether a second run with the same arguments reports no change.
+  action_group:
+    description: Use C(group/owui.realtime.docker) in C(module_defaults) to set the Docker connection for this module.
+    support: full
+    membership:
+      - owui.realtime.docker
 notes:
   - The connection to the Docker engine goes through community.docker's API client. To set
     O(docker_host) and TLS once for a play, give the same C(module_defaults) to
@@ -95,32 +95,4 @@ notes:
 requirements:
   - requests, on the host the module runs on
   - community.docker 4.8 or later (its API client)
-"""
-
-    # For modules that only read from the engine.
-    READ_ONLY = r"""
-options: {}
-attributes:
-  check_mode:
-    support: full
-    details:
-      - The module only reads; it runs the same in check mode.
-  diff_mode:
-    support: N/A
-    details:
-      - The module only reads.
-  idempotent:
-    support: full
-    details:
-      - The module only reads; RV(ignore:changed) is always V(false).
-"""
-
-    ACTION_GROUP = r"""
-options: {}
-attributes:
-  action_group:
-    description: Use C(group/owui.realtime.docker) in C(module_defaults) to set the Docker connection for this module.
-    support: full
-    membership:
-      - owui.realtime.docker
 """

@@ -73,6 +73,7 @@ _value:
   type: str
 """
 
+
 def valkey_url(parts: dict, db: int = 0, ca_certs: str | None = None) -> str:
     if not isinstance(parts, dict):
         raise AnsibleFilterError(f"valkey_url expects a dict of connection parts, got {type(parts).__name__}")

@@ -7,23 +7,14 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import traceback
 from typing import Any
 
-try:
-    import socketio
-except ImportError:
-    socketio = None
-    SOCKETIO_IMPORT_ERROR: str | None = traceback.format_exc()
-else:
-    SOCKETIO_IMPORT_ERROR = None
+from ansible_collections.owui.realtime.plugins.module_utils.optional_library import optional_import
 
-try:
-    import websocket  # noqa: F401 - python-socketio's sync client needs it for transports=['websocket']
-except ImportError:
-    WEBSOCKET_CLIENT_IMPORT_ERROR: str | None = traceback.format_exc()
-else:
-    WEBSOCKET_CLIENT_IMPORT_ERROR = None
+socketio, SOCKETIO_IMPORT_ERROR = optional_import("socketio")
+# Not used here: python-socketio's sync client imports websocket-client only when it opens a
+# websocket transport, so its absence would show up late and as a transport error.
+_websocket, WEBSOCKET_CLIENT_IMPORT_ERROR = optional_import("websocket")
 
 SOCKETIO_PATH = "/ws/socket.io"
 

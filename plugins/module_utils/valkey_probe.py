@@ -14,7 +14,6 @@ import contextlib
 import math
 import os
 import socket
-import traceback
 from collections.abc import Callable
 from typing import Any
 
@@ -22,6 +21,7 @@ from ansible_collections.owui.realtime.plugins.module_utils.docker_probe import 
     ExecFailed,
 )
 from ansible_collections.owui.realtime.plugins.module_utils.masking import scrub
+from ansible_collections.owui.realtime.plugins.module_utils.optional_library import optional_import
 from ansible_collections.owui.realtime.plugins.module_utils.valkey_replies import (
     glob_escape,
     parse_client_list,
@@ -29,13 +29,14 @@ from ansible_collections.owui.realtime.plugins.module_utils.valkey_replies impor
     parse_numsub,
 )
 
-try:
-    import redis
-except ImportError:
-    redis = None
-    REDIS_IMPORT_ERROR: str | None = traceback.format_exc()
-else:
-    REDIS_IMPORT_ERROR = None
+redis, REDIS_IMPORT_ERROR = optional_import("redis")
+
+
+def tls_words(tls: bool, ca_cert: str | None) -> str:
+    """How a description names the TLS settings: ``TLS, CA <file>``, ``TLS, system CAs``, or nothing."""
+    if not tls:
+        return ""
+    return f"TLS, CA {ca_cert}" if ca_cert else "TLS, system CAs"
 
 
 class ValkeyError(Exception):
@@ -86,10 +87,8 @@ class ValkeyViaExec:
         self.answered = False
 
     def describe(self) -> str:
-        tls = ""
-        if self.tls:
-            tls = f", TLS, CA {self.ca_cert}" if self.ca_cert else ", TLS, system CAs"
-        return f"{self.cli} in container '{self.container}' (docker exec, port {self.port}{tls})"
+        details = ", ".join(filter(None, [f"docker exec, port {self.port}", tls_words(self.tls, self.ca_cert)]))
+        return f"{self.cli} in container '{self.container}' ({details})"
 
     def _secrets(self) -> tuple[str, ...]:
         return (self.password,) if self.password else ()
@@ -200,10 +199,8 @@ class ValkeyViaRedisPy:
         self._clients: dict[int, Any] = {}
 
     def describe(self) -> str:
-        tls = ""
-        if self.tls:
-            tls = f" (TLS, CA {self.ca_cert})" if self.ca_cert else " (TLS, system CAs)"
-        return f"redis-py to {self.display_url}{tls}"
+        tls = tls_words(self.tls, self.ca_cert)
+        return f"redis-py to {self.display_url}" + (f" ({tls})" if tls else "")
 
     def _secrets(self) -> tuple[str, ...]:
         return (self.kwargs["password"],) if self.kwargs.get("password") else ()
@@ -257,7 +254,7 @@ class ValkeyViaRedisPy:
 
     def count_keys(self, prefix: str, db: int) -> int:
         pattern = glob_escape(prefix) + ":*"
-        return self._do(lambda: sum(1 for _ in self._client(db).scan_iter(match=pattern, count=1000)))
+        return self._do(lambda: sum(1 for _key in self._client(db).scan_iter(match=pattern, count=1000)))
 
     def publish(self, channel: str, message: str) -> int:
         return int(self._do(lambda: self._client().publish(channel, message)))

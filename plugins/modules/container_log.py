@@ -14,8 +14,7 @@ description:
   - Read-only; never reports a change.
 extends_documentation_fragment:
   - owui.realtime.docker_api
-  - owui.realtime.docker_api.read_only
-  - owui.realtime.docker_api.action_group
+  - owui.realtime.read_only
 options:
   name:
     description: Name or ID of the container.
@@ -30,7 +29,7 @@ options:
     type: bool
     default: false
 author:
-  - owui.realtime maintainers
+  - owui.realtime maintainers (!UNKNOWN)
 """
 
 EXAMPLES = r"""

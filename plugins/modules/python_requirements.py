@@ -15,13 +15,8 @@ description:
   - Reports the missing ones with the distribution packages that bring them, so that a play can install
     them or stop with a message that names the library, the host and the Python.
   - Needs nothing beyond Python's standard library. Read-only; never reports a change.
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: none
-  idempotent:
-    support: full
+extends_documentation_fragment:
+  - owui.realtime.read_only
 options:
   include_optional:
     description:
@@ -33,7 +28,7 @@ notes:
   - "Required on targets, tested at these releases (Debian 12's): requests >= 2.28, python-socketio >= 5.7,
     websocket-client >= 1.2; optional: redis >= 4.3."
 author:
-  - owui.realtime maintainers
+  - owui.realtime maintainers (!UNKNOWN)
 """
 
 EXAMPLES = r"""

@@ -66,8 +66,7 @@ description:
   - Passwords never appear in the result; URL passwords are printed as C(********).
 extends_documentation_fragment:
   - owui.realtime.docker_api
-  - owui.realtime.docker_api.read_only
-  - owui.realtime.docker_api.action_group
+  - owui.realtime.read_only
 options:
   valkey_container:
     description:
@@ -235,7 +234,7 @@ seealso:
     description: The guide this collection automates.
     link: https://docs.openwebui.com/tutorials/integrations/redis
 author:
-  - owui.realtime maintainers
+  - owui.realtime maintainers (!UNKNOWN)
 """
 
 EXAMPLES = r"""
@@ -306,7 +305,8 @@ msg:
   description: One line; on success the evidence, on failure the first causes.
   returned: always
   type: str
-  sample: "Open WebUI uses Valkey for websockets: PONG; 1/1 subscribed to socketio (1 subscribers in all); 1/1 clients connected; 2 keys under open-webui: in db 1; websocket handshake ok"
+  sample: "Open WebUI uses Valkey for websockets: PONG; 1/1 subscribed to socketio (1 subscribers in all); 1/1 clients
+    connected; 2 keys under open-webui: in db 1; websocket handshake ok"
 checks:
   description:
     - One entry per check, C(ping), C(open_webui), C(websocket), C(delivery), C(valkey_side) and

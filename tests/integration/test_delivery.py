@@ -76,7 +76,7 @@ def check(stack: dict, containers: list[str], **extra) -> dict:
             "open_webui_containers": [stack[which] for which in containers], "wait_timeout": WAIT}
     args.update(extra)
     started = time.monotonic()
-    result, _ = run_check(**args)
+    result, _output = run_check(**args)
     result["took"] = round(time.monotonic() - started, 1)
     return result
 
@@ -164,4 +164,3 @@ def test_open_webui_on_another_valkey_is_named_at_once(stack):
     assert result["attempts"] == 1
     assert result["elapsed"] < WAIT / 4, f"took {result['elapsed']} s of wait_timeout {WAIT}"
     print(f"\nother Valkey, failed in {result['elapsed']} s of wait_timeout {WAIT}: {named[0]}")
-

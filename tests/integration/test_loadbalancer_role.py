@@ -91,7 +91,7 @@ class Balancer:
 
     def replicas_answering(self, count: int) -> list[str]:
         # Longer than loadbalancer_connect_timeout (3 s), after which nginx tries the next replica.
-        return [requests.get(self.url + "/", timeout=15).json()["replica"] for _ in range(count)]
+        return [requests.get(self.url + "/", timeout=15).json()["replica"] for _request in range(count)]
 
     def cleanup(self) -> None:
         container = self.get()
@@ -147,7 +147,7 @@ def test_nginx_spreads_requests_passes_websockets_on_ws_and_leaves_out_a_failed_
     assert host["LogConfig"] == {"Type": "json-file", "Config": {"max-size": "1m", "max-file": "1"}}
 
     # Plain HTTP reaches both replicas, with the client's Host and address passed on.
-    answers = [requests.get(balancer.url + "/", timeout=10).json() for _ in range(6)]
+    answers = [requests.get(balancer.url + "/", timeout=10).json() for _request in range(6)]
     assert {a["replica"] for a in answers} == {"a", "b"}, answers
     assert {a["host"] for a in answers} == {f"127.0.0.1:{balancer.port}"}, answers
     assert all(a["x_forwarded_for"] for a in answers), answers
@@ -158,7 +158,7 @@ def test_nginx_spreads_requests_passes_websockets_on_ws_and_leaves_out_a_failed_
     assert through["name"] in {"a", "b"}
     # ... and not where nginx does not pass the Upgrade headers, although the replica itself serves a
     # websocket on that path (the control, straight to the replica): the headers on /ws/ make the difference.
-    _, address = replicas["a"]
+    _container, address = replicas["a"]
     assert websocket_replica(f"http://{address}:8080", "/plain/socket.io")["name"] == "a"
     with pytest.raises(socketio.exceptions.ConnectionError):
         websocket_replica(balancer.url, "/plain/socket.io")
@@ -272,7 +272,7 @@ def test_open_webui_on_the_postgres_url_serves_http_and_websockets_through_nginx
                              "-tAc", "SELECT count(*) FROM information_schema.tables WHERE table_name = 'user'"],
                             environment={"PGPASSWORD": password})
     assert (code, out.decode().strip()) == (0, "1"), out
-    code, _ = open_webui.exec_run(["test", "-e", "/app/backend/data/webui.db"])
+    code, _out = open_webui.exec_run(["test", "-e", "/app/backend/data/webui.db"])
     assert code != 0, "Open WebUI created a SQLite database although DATABASE_URL points at PostgreSQL"
 
 

@@ -98,10 +98,10 @@ def test_valkey_serves_as_user_valkey_with_the_compose_capabilities(scratch, val
                                network_mode="none", **VALKEY_CAPS)
     wait_until("valkey-cli ping answers PONG", lambda: answers_ping(valkey), timeout=30)
 
-    _, uid = run(valkey, "id", "-u", "valkey")
-    _, status = run(valkey, "cat", "/proc/1/status")
+    _exit_code, uid = run(valkey, "id", "-u", "valkey")
+    _exit_code, status = run(valkey, "cat", "/proc/1/status")
     uids = next(line.split()[1:] for line in status.splitlines() if line.startswith("Uid:"))
-    _, comm = run(valkey, "cat", "/proc/1/comm")
+    _exit_code, comm = run(valkey, "cat", "/proc/1/comm")
     assert comm == "valkey-server"
     assert uids == [uid] * 4, f"PID 1 runs as {uids}, user valkey is {uid}"
     assert run(valkey, "stat", "-c", "%U", "/data") == (0, "valkey")
@@ -177,7 +177,7 @@ def test_open_webui_subscribes_to_socketio_on_valkey(scratch, valkey_image, open
 
 def test_without_the_redis_manager_nothing_subscribes(scratch, valkey_image, open_webui_image):
     """The negative of the test above: it proves the NUMSUB check can fail."""
-    valkey, open_webui, _ = start_stack(scratch, valkey_image, open_webui_image)
+    valkey, open_webui, _network = start_stack(scratch, valkey_image, open_webui_image)
     wait_healthy(open_webui)
     holds_for("nothing subscribes to socketio", lambda: numsub(valkey, "socketio") == 0, SUBSCRIBES_WITHIN)
 

@@ -101,7 +101,7 @@ def test_replicas_share_one_generated_secret_key_by_default(engine, stack, tmp_p
 
 
 def test_an_unreachable_engine_is_reported_with_how_to_start_one(stack):
-    _, extra = stack
+    _prefix, extra = stack
     run = run_playbook("deploy", extra, env={"DOCKER_HOST": "unix:///run/owui-it-no-engine.sock"})
     assert run.returncode != 0
     assert "No Docker engine answers" in run.output
@@ -124,8 +124,8 @@ def test_check_mode_on_an_empty_host_reports_changes_without_failing(engine, sta
 
 
 def _valkey_cli(container, admin_password: str, *args: str) -> str:
-    _, out = container.exec_run(["valkey-cli", "--no-auth-warning", *args],
-                                   environment={"REDISCLI_AUTH": admin_password})
+    _exit_code, out = container.exec_run(["valkey-cli", "--no-auth-warning", *args],
+                                         environment={"REDISCLI_AUTH": admin_password})
     return out.decode().strip()
 
 

@@ -67,7 +67,7 @@ def test_a_host_without_the_libraries_is_stopped_before_anything_changes(target,
 
 
 def test_the_deploy_installs_them_and_a_removed_one_is_named(target, tmp_path):
-    inventory, _ = target
+    inventory, _engine = target
     playbook = ROOT / "tests" / "integration" / "playbooks" / "target_ready.yml"
     prepared = run_playbook(playbook, {}, inventory=inventory)
     assert prepared.returncode == 0, prepared.output[-3000:]

@@ -7,7 +7,9 @@ import json
 
 import pytest
 from playbook import leftovers, run_playbook
-from test_playbooks import engine, stack  # noqa: F401  (fixtures)
+
+# Fixtures of test_playbooks, which pytest finds here by their names.
+from test_playbooks import engine, stack  # noqa: F401  # pylint: disable=unused-import
 
 pytestmark = pytest.mark.integration
 

@@ -82,7 +82,7 @@ def stack(docker_client, require_image):
             "good": ({**base, "WEBSOCKET_MANAGER": "redis", "WEBSOCKET_REDIS_URL": good_url}, True, None),
             "stale": ({**base, "WEBSOCKET_REDIS_URL": good_url}, True,
                       ["bash", "-c", (f"if [ ! -e {MARKER} ]; then touch {MARKER}; echo '{PROOF_LINE}'; exit 0; fi; "
-                                     "exec bash start.sh")]),
+                                      "exec bash start.sh")]),
             "loop": ({**base, "WEBSOCKET_MANAGER": "redis",
                       "WEBSOCKET_REDIS_URL": f"redis://:{PASSWORD}@127.0.0.1:6379/1"}, False, None),
             "wsoff": ({**base, "ENABLE_WEBSOCKET_SUPPORT": "false", "WEBSOCKET_MANAGER": "redis",
@@ -147,7 +147,7 @@ def common(stack: Stack, which: str = "good", **extra) -> dict:
 
 def test_the_guides_setup_passes(stack):
     started = time.monotonic()
-    result, _ = run_check(**common(stack))
+    result, _output = run_check(**common(stack))
     took = time.monotonic() - started
     assert not result.get("failed"), show(result)
     assert result["changed"] is False
@@ -168,7 +168,7 @@ def test_the_guides_setup_passes(stack):
 def test_credentials_come_from_open_webuis_url_when_not_given(stack):
     args = common(stack)
     del args["valkey_password"]
-    result, _ = run_check(**args)
+    result, _output = run_check(**args)
     assert not result.get("failed"), show(result)
     assert result["valkey"]["credentials"] == f"WEBSOCKET_REDIS_URL of '{stack.names['good']}'"
     assert "redis://:********@redis:6379/1" in json.dumps(result["checks"]["open_webui"])
@@ -177,23 +177,23 @@ def test_credentials_come_from_open_webuis_url_when_not_given(stack):
 def test_valkey_url_uses_redis_py_and_reaches_the_same_verdict(stack):
     args = common(stack, valkey_url=f"redis://:{PASSWORD}@127.0.0.1:{stack.ports['valkey']}")
     del args["valkey_password"], args["valkey_container"]
-    result, _ = run_check(**args)
+    result, _output = run_check(**args)
     assert not result.get("failed"), show(result)
     assert result["valkey"]["via"] == f"redis-py to redis://:********@127.0.0.1:{stack.ports['valkey']}"
     assert result["checks"]["valkey_side"]["evidence"]["clients"][stack.names["good"]]
-    wrong, _ = run_check(**dict(args, valkey_password="not-the-password"))
+    wrong, _output = run_check(**{**args, "valkey_password": "not-the-password"})
     assert cause_ids(wrong)[0] == "wrongpass", show(wrong)
 
 
 def test_check_mode_runs_the_same_checks(stack):
-    result, _ = run_check(check_mode=True, **common(stack))
+    result, _output = run_check(check_mode=True, **common(stack))
     assert not result.get("failed"), show(result)
     assert result["changed"] is False
     assert result["checks"]["valkey_side"]["status"] == "ok"
 
 
 def test_manager_unset_means_not_using_valkey(stack):
-    result, _ = run_check(**common(stack, "stale"))
+    result, _output = run_check(**common(stack, "stale"))
     assert result.get("failed"), show(result)
     assert "manager_not_redis" in cause_ids(result)
     assert "Open WebUI is not using Valkey" in result["msg"]
@@ -203,7 +203,7 @@ def test_manager_unset_means_not_using_valkey(stack):
 def test_a_proof_line_from_an_earlier_start_does_not_count(stack, docker_client):
     whole_log = docker_client.containers.get(stack.names["stale"]).logs().decode(errors="replace")
     assert PROOF_LINE in whole_log, "the stale line should be in the container's log"
-    result, _ = run_check(**common(stack, "stale", require=["ping", "valkey_side", "websocket", "log_line"]))
+    result, _output = run_check(**common(stack, "stale", require=["ping", "valkey_side", "websocket", "log_line"]))
     assert result.get("failed"), show(result)
     scan = result["checks"]["log_line"]["evidence"][stack.names["stale"]]
     assert scan["found"] is False, show(result)
@@ -215,7 +215,7 @@ def test_a_proof_line_from_an_earlier_start_does_not_count(stack, docker_client)
 
 
 def test_loopback_url_fails_and_names_the_masked_url(stack):
-    result, _ = run_check(**common(stack, "loop"))
+    result, _output = run_check(**common(stack, "loop"))
     assert result.get("failed"), show(result)
     loopback = [c for c in result["causes"] if c["id"] == "loopback_url"]
     assert loopback, show(result)
@@ -223,7 +223,7 @@ def test_loopback_url_fails_and_names_the_masked_url(stack):
 
 
 def test_wrong_password_is_named(stack):
-    result, _ = run_check(**common(stack, valkey_password="not-the-password"))
+    result, _output = run_check(**common(stack, valkey_password="not-the-password"))
     assert result.get("failed"), show(result)
     assert cause_ids(result)[0] == "wrongpass", show(result)
     assert "WRONGPASS" in result["msg"]
@@ -231,7 +231,7 @@ def test_wrong_password_is_named(stack):
 
 
 def test_check_pointed_at_another_db_is_reported(stack):
-    result, _ = run_check(**common(stack, valkey_db=2))
+    result, _output = run_check(**common(stack, valkey_db=2))
     assert result.get("failed"), show(result)
     assert {"other_db", "db_mismatch"} <= set(cause_ids(result)), show(result)
     assert "another db than Open WebUI uses" in result["msg"]
@@ -239,7 +239,7 @@ def test_check_pointed_at_another_db_is_reported(stack):
 
 
 def test_websocket_support_off_fails_the_handshake(stack):
-    result, _ = run_check(**common(stack, "wsoff"))
+    result, _output = run_check(**common(stack, "wsoff"))
     assert result.get("failed"), show(result)
     websocket = result["checks"]["websocket"]
     assert websocket["status"] == "failed"
@@ -249,20 +249,20 @@ def test_websocket_support_off_fails_the_handshake(stack):
 
 def test_waits_while_open_webui_restarts(stack, docker_client):
     docker_client.containers.get(stack.names["restart"]).restart(timeout=10)
-    result, _ = run_check(**common(stack, "restart", wait_timeout=180))
+    result, _output = run_check(**common(stack, "restart", wait_timeout=180))
     assert not result.get("failed"), show(result)
     assert result["attempts"] > 1, "the check should have caught Open WebUI still starting"
 
 
 def test_valkey_stopped_fails(stack):
-    result, _ = run_check(**common(stack, valkey_container=stack.names["valkey_gone"]))
+    result, _output = run_check(**common(stack, valkey_container=stack.names["valkey_gone"]))
     assert result.get("failed"), show(result)
     assert "valkey_container_not_running" in cause_ids(result)
     assert result["checks"]["ping"]["status"] == "failed"
 
 
 def test_open_webui_stopped_fails(stack):
-    result, _ = run_check(**common(stack, "gone"))
+    result, _output = run_check(**common(stack, "gone"))
     assert result.get("failed"), show(result)
     assert "container_not_running" in cause_ids(result)
     assert result["checks"]["websocket"]["status"] == "failed"

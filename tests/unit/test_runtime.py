@@ -10,7 +10,7 @@ from pathlib import Path
 import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
-FRAGMENT = "owui.realtime.docker_api.action_group"
+FRAGMENT = "owui.realtime.docker_api"
 
 
 def documentation(path: Path) -> dict:
@@ -41,5 +41,5 @@ def test_the_fragment_names_the_group_runtime_yml_defines():
     from ansible_collections.owui.realtime.plugins.doc_fragments.docker_api import ModuleDocFragment
 
     runtime = yaml.safe_load((ROOT / "meta" / "runtime.yml").read_text())
-    membership = yaml.safe_load(ModuleDocFragment.ACTION_GROUP)["attributes"]["action_group"]["membership"]
+    membership = yaml.safe_load(ModuleDocFragment.DOCUMENTATION)["attributes"]["action_group"]["membership"]
     assert membership == [f"owui.realtime.{group}" for group in runtime["action_groups"]]

@@ -70,7 +70,7 @@ def test_failed_auth_counts_even_when_the_command_then_succeeds():
 def test_falls_back_to_redis_cli_when_valkey_cli_is_missing():
     run = Recorded(
         (126, ("OCI runtime exec failed: exec failed: unable to start container process: exec: \"valkey-cli\": "
-              "executable file not found in $PATH: unknown\r\n"), ""),
+               "executable file not found in $PATH: unknown\r\n"), ""),
         (0, "PONG\n", ""),
     )
     probe = ValkeyViaExec(run, "redis", 6379, 1)

@@ -69,7 +69,7 @@ class World:
 
     def probes(self) -> Probes:
         return Probes(
-            inspect=lambda name: self.containers.get(name),
+            inspect=self.containers.get,
             logs=lambda inspect, since: self.log,
             exec_run=self.exec_run,
             handshake=self.handshake,

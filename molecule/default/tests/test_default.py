@@ -23,9 +23,9 @@ def test_valkey_keeps_only_the_capabilities_it_needs(valkey):
 
 
 def test_valkey_runs_as_the_valkey_user_not_root(valkey):
-    _, status = valkey.exec_run(["cat", "/proc/1/status"])
+    _exit_code, status = valkey.exec_run(["cat", "/proc/1/status"])
     uids = next(line.split()[1:] for line in status.decode().splitlines() if line.startswith("Uid:"))
-    _, valkey_uid = valkey.exec_run(["id", "-u", "valkey"])
+    _exit_code, valkey_uid = valkey.exec_run(["id", "-u", "valkey"])
     assert set(uids) == {valkey_uid.decode().strip()}, f"valkey-server runs with uids {uids}"
     assert "0" not in uids
 
@@ -114,8 +114,8 @@ def test_websocket_check_proves_valkey_is_the_manager(websocket_check):
 
 
 def _as_open_webui(valkey, secrets, *command):
-    _, out = valkey.exec_run(["valkey-cli", "--no-auth-warning", "--user", "open-webui", *command],
-                             environment={"REDISCLI_AUTH": secrets["valkey_open_webui"]})
+    _exit_code, out = valkey.exec_run(["valkey-cli", "--no-auth-warning", "--user", "open-webui", *command],
+                                      environment={"REDISCLI_AUTH": secrets["valkey_open_webui"]})
     return out.decode().strip()
 
 

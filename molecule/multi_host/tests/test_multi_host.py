@@ -93,7 +93,7 @@ def test_a_channel_message_posted_on_one_replica_reaches_a_client_on_the_other(a
 
     received: queue.Queue = queue.Queue()
     client = socketio.Client(reconnection=False)
-    client.on("events:channel", lambda data: received.put(data))
+    client.on("events:channel", received.put)
     client.connect(replica_url("mh-2"), socketio_path="/ws/socket.io", transports=["websocket"],
                    auth={"token": admin["token"]}, wait_timeout=20)
     try:

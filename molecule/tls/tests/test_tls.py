@@ -18,7 +18,7 @@ def _with_ca(hostvars):
 
 
 def test_valkey_closes_the_plaintext_port(valkey):
-    _, conf = valkey.exec_run(["cat", "/etc/valkey/valkey.conf"])
+    _exit_code, conf = valkey.exec_run(["cat", "/etc/valkey/valkey.conf"])
     lines = conf.decode().splitlines()
     assert "port 0" in lines
     assert "tls-port 6379" in lines
@@ -63,8 +63,8 @@ def test_open_webui_verifies_valkey_with_the_private_ca(open_webui):
 
 def test_open_webui_is_connected_over_tls(valkey, secrets):
     # Plaintext is closed, so every client Valkey lists came in over TLS; Open WebUI's user must be among them.
-    _, out = valkey.exec_run(["valkey-cli", "--tls", "--cacert", "/etc/valkey/tls/ca.crt", "--no-auth-warning",
-                              "CLIENT", "LIST"], environment={"REDISCLI_AUTH": secrets["valkey_admin"]})
+    _exit_code, out = valkey.exec_run(["valkey-cli", "--tls", "--cacert", "/etc/valkey/tls/ca.crt", "--no-auth-warning",
+                                       "CLIENT", "LIST"], environment={"REDISCLI_AUTH": secrets["valkey_admin"]})
     users = {field.split("=", 1)[1] for line in out.decode().splitlines() for field in line.split() if field.startswith("user=")}
     assert "open-webui" in users, out.decode()
 
