@@ -43,7 +43,7 @@ def parse_proc_net_tcp(text: str, byteorder: str = sys.byteorder) -> list[dict[s
         fields = line.split()
         if len(fields) < 10 or fields[3] != _LISTEN:
             continue
-        hex_address, _, hex_port = fields[1].partition(":")
+        hex_address, _colon, hex_port = fields[1].partition(":")
         try:
             address = decode_address(hex_address, byteorder)
             listeners.append({"address": address, "port": int(hex_port, 16), "inode": int(fields[9])})

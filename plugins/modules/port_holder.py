@@ -50,22 +50,15 @@ options:
         only O(containers) is checked, and a warning says so.
     type: str
     default: ""
-attributes:
-  check_mode:
-    support: full
-    details:
-      - The module only reads; it runs the same in check mode.
-  diff_mode:
-    support: none
-  idempotent:
-    support: full
 notes:
   - Run it as root (C(become)) to name processes of other users; otherwise such a listener is reported
     without a name.
   - Sockets of other network namespaces (containers with their own network) are not seen; Docker publishes
     their ports through C(docker-proxy) or iptables, which O(containers) covers.
+extends_documentation_fragment:
+  - owui.realtime.read_only
 author:
-  - owui.realtime maintainers
+  - owui.realtime maintainers (!UNKNOWN)
 """
 
 EXAMPLES = r"""

@@ -64,7 +64,7 @@ def http_server():
         proc = subprocess.Popen([sys.executable, "-m", "http.server", "--bind", address, str(port)],
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         made.append(proc)
-        for _ in range(100):
+        for _attempt in range(100):
             if f":{port:04X} " in Path("/proc/net/tcp").read_text():
                 return proc
             time.sleep(0.05)
@@ -92,7 +92,7 @@ def test_a_port_another_container_publishes_is_refused_before_anything_exists(en
 
 def test_the_stacks_own_container_on_its_port_passes(engine, stack, holder):
     # Positive control: the same kind of container holding the port, but it is the stack's own Open WebUI.
-    _, extra = stack
+    _prefix, extra = stack
     holder(extra["open_webui_container_name"], extra["open_webui_port"])
 
     run = run_playbook("deploy", extra, check=True)
