@@ -82,10 +82,14 @@ def dependency_tarballs(work: Path, dist: Path, log) -> list[Path]:
 
 
 def content_hash(tarball: Path) -> str:
-    """The hash of what a collection tarball holds (names and bytes, not the archive's timestamps)."""
+    """The hash of what a collection tarball holds that jobs can use: names and bytes, not the archive's
+    timestamps. Its tests/ are left out (no job runs them; editing a test must not rebuild the EE), and
+    so are MANIFEST.json and FILES.json, which hold the tests' checksums."""
     digest = hashlib.sha256()
     with tarfile.open(tarball) as tar:
         for member in sorted(tar.getmembers(), key=lambda m: m.name):
+            if member.name.startswith("tests/") or member.name in ("MANIFEST.json", "FILES.json"):
+                continue
             digest.update(f"{member.name}\0{member.mode:o}\0".encode())
             if member.isfile():
                 digest.update(tar.extractfile(member).read())
@@ -165,6 +169,7 @@ def main() -> int:
             except docker.errors.ImageNotFound:
                 old = None
             failed = None
+            built_after = engine.info()["SystemTime"]
             for chunk in engine.api.build(path=str(work / "context"), dockerfile="Dockerfile", tag=args.tag, rm=True,
                                           forcerm=True, labels={args.label: recipe}, decode=True):
                 if "stream" in chunk:
@@ -175,11 +180,17 @@ def main() -> int:
             if failed:
                 raise SystemExit(f"[ee] FAILED: docker build: {failed.strip()}; see {LOG}")
             new = engine.images.get(args.tag)
-            if old and old != new.id:
+            # The images an earlier build left: its EE, and its untagged stages (galaxy, builder), which
+            # carry the base's label. This build's stages stay as the engine's layer cache for the next one.
+            stale = [old] if old and old != new.id else []
+            base_label = f"{args.label}={engine.images.get(args.base).labels.get(args.label)}"
+            stale += [i.id for i in engine.images.list(filters={"dangling": True, "label": base_label})
+                      if i.attrs["Created"][:19] < built_after[:19]]
+            for image in stale:
                 try:
-                    engine.images.remove(old)
-                except docker.errors.APIError:
-                    pass
+                    engine.images.remove(image)
+                except docker.errors.APIError as exc:
+                    say(f"left {image} in place: {exc}")
         say(f"{args.tag} ready (recipe {recipe}, {new.attrs['Size'] / 1e6:.0f} MB, {time.monotonic() - start:.0f} s)")
         print(args.tag)
         return 0
