@@ -13,7 +13,7 @@ COLLECTION_LINK := .cache/collections/ansible_collections/owui/realtime
 SCENARIOS   ?= $(sort $(notdir $(patsubst %/molecule.yml,%,$(wildcard molecule/*/molecule.yml))))
 INVENTORY   ?= tests/inventory/localhost.yml
 
-.PHONY: help setup host-tools venv engine images deploy verify teardown test fresh-test compat-test lint sanity unit molecule integration bench changelog clean pins
+.PHONY: help setup host-tools venv engine images deploy verify teardown test fresh-test compat-test awx-test lint sanity unit molecule integration bench changelog clean pins
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 14
@@ -60,6 +60,9 @@ fresh-test: host-tools engine images ## make setup on a clean Debian 12 root fil
 
 compat-test: host-tools engine images ## The collection on the newest Ansible (trixie, Python 3.13, community.docker 5; also part of make test)
 	@hack/compat-test.sh
+
+awx-test: setup ## The collection as AWX runs it: EE built by ansible-builder (hack/ee.sh), jobs by ansible-runner in it (slow; release checklist)
+	@eval "$$(hack/images.sh env)" && pytest -q -m integration tests/awx
 
 lint: venv ## ansible-lint (production profile) and ruff
 	@ruff check plugins tests hack molecule
