@@ -33,8 +33,13 @@ def crash(valkey, open_webui, admin, subscribers, sigkill_valkey, back_in_servic
     time.sleep(2)
 
     killed = sigkill_valkey()
-    _, running = wait_for(lambda: state(valkey)["restarts"] > before["valkey"]["restarts"]
-                          and state(valkey)["status"] == "running", 60)
+    back, running = wait_for(lambda: state(valkey)["restarts"] > before["valkey"]["restarts"]
+                             and state(valkey)["status"] == "running", 60)
+    if not back:  # nothing else can come back; the tests show the container's state
+        measured(f"case 1: Valkey did not run again within {running:.0f} s of SIGKILL")
+        return {"before": before, "after": {"valkey": state(valkey), "open_webui": state(open_webui),
+                                            "subscribers": 0, "keys": 0, "value": None},
+                "nonce": nonce, "check": {"checks": {}}}
     _, pong = wait_for(lambda: admin("PING") == "PONG", 60)
     _, resubscribed = wait_for(lambda: subscribers() >= before["subscribers"], 120)
     after_kill = time.monotonic() - killed
@@ -66,10 +71,10 @@ def test_open_webui_resubscribes_without_a_restart(crash, open_webui, last_log_l
 def test_websocket_check_passes_without_a_redeploy(crash):
     checks = crash["check"]["checks"]
     for name in ("ping", "valkey_side", "websocket"):
-        assert checks[name]["status"] == "ok", checks[name]
+        assert checks.get(name, {}).get("status") == "ok", checks.get(name, "not run: Valkey did not come back")
 
 
 def test_a_key_written_2_s_before_the_kill_survives_with_the_default_aof(crash, admin):
+    assert crash["after"]["value"] == crash["nonce"], "the key written 2 s before SIGKILL was lost"
     assert admin("--raw", "CONFIG", "GET", "appendonly").splitlines() == ["appendonly", "yes"]
     assert admin("--raw", "CONFIG", "GET", "appendfsync").splitlines() == ["appendfsync", "everysec"]
-    assert crash["after"]["value"] == crash["nonce"], "the key written 2 s before SIGKILL was lost"

@@ -20,6 +20,10 @@ def full_volume(valkey, open_webui, admin, back_in_service, websocket_check):
     back_in_service()
     before = state(open_webui)
     assert admin("SET", "faults:before-full", "1") == "OK", "writes fail before the volume is full"
+    # Never fill a volume that is not the small one: that would be the test host's disk.
+    _, df = valkey.exec_run(["df", "-k", "--output=size", "/data"])
+    size_kb = int(df.decode().split()[-1])
+    assert size_kb <= 64 * 1024, f"/data is {size_kb} kB, not the size-limited volume: not filling it"
     # Fill the volume from inside the container, as Valkey's own user; dd stops at "No space left".
     code, out = valkey.exec_run(["dd", "if=/dev/zero", f"of={FILL}", "bs=64k"], user="valkey")
     assert code != 0 and b"No space left" in out, out
