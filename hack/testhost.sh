@@ -12,6 +12,8 @@
 #   hack/testhost.sh down NAME           stop what `up` started and remove the namespace, veth and copy;
 #                                        the host's engine data (images) stays as a cache
 #   hack/testhost.sh run NAME CMD...     run CMD as root on the host
+#   hack/testhost.sh restart-engine NAME stop the host's dockerd (SIGTERM, as `systemctl restart docker`
+#                                        does) and start it again; containers return by restart policy
 #   hack/testhost.sh registry            start the registry the hosts pull from ($GATEWAY:5000, plain
 #                                        HTTP, storage kept in /var/lib/owui-realtime/registry) unless it runs
 #   hack/testhost.sh publish IMAGE...    push images from this machine's engine to that registry (skipped
@@ -206,17 +208,39 @@ cmd_up() {
     die "$name: the mount namespace was not set up; see $LOG_DIR/testhost-$name.log"
 
   say "$name: starting dockerd and sshd"
-  # The engine also listens on the host's address, unencrypted: only this machine reaches the bridge,
-  # and the tests read the engine's state from there as they do on localhost.
-  on_host "$name" /bin/sh -c "nohup dockerd --pidfile /run/docker.pid -H unix:///run/docker.sock \
-    -H tcp://$addr:2375 --insecure-registry $REGISTRY >/var/log/dockerd.log 2>&1 </dev/null &"
-  wait_for 60 "dockerd" on_host "$name" docker info ||
-    { on_host "$name" tail -n 20 /var/log/dockerd.log >&2; die "$name: dockerd did not answer in 60 s"; }
+  start_engine "$name"
   clean_engine "$name"
   on_host "$name" /usr/sbin/sshd -o "ListenAddress=$addr" -o PermitRootLogin=prohibit-password \
     -o PasswordAuthentication=no -o UseDNS=no
   wait_for 20 "sshd" ssh_probe "$name" || die "$name: sshd does not answer on $addr:22"
   say "$name is up at $addr (ssh root@$addr -i $KEY)"
+}
+
+start_engine() { # name: the host's dockerd, and wait until it answers
+  local name=$1 addr
+  addr=$(address "$name")
+  # The engine also listens on the host's address, unencrypted: only this machine reaches the bridge,
+  # and the tests read the engine's state from there as they do on localhost.
+  on_host "$name" /bin/sh -c "nohup dockerd --pidfile /run/docker.pid -H unix:///run/docker.sock \
+    -H tcp://$addr:2375 --insecure-registry $REGISTRY >>/var/log/dockerd.log 2>&1 </dev/null &"
+  wait_for 60 "dockerd" on_host "$name" docker info ||
+    { on_host "$name" tail -n 20 /var/log/dockerd.log >&2; die "$name: dockerd did not answer in 60 s"; }
+}
+
+cmd_restart_engine() { # name: stop the host's dockerd as a service manager would (SIGTERM), start it again
+  local name=$1 pid
+  need_root
+  is_up "$name" || die "test host $name is not up (hack/testhost.sh up $name)"
+  pid=$(on_host "$name" cat /run/docker.pid 2>/dev/null || true)
+  if [ -n "$pid" ]; then
+    say "$name: stopping dockerd (pid $pid); its containers stop with it"
+    on_host "$name" /bin/sh -c "kill $pid; i=0; while kill -0 $pid 2>/dev/null; do
+      [ \$i -lt 120 ] || exit 1; sleep 0.5; i=\$((i+1)); done" ||
+      die "$name: dockerd (pid $pid) did not stop within 60 s"
+  fi
+  say "$name: starting dockerd"
+  start_engine "$name"
+  say "$name: dockerd answers again; containers come back by their restart policies"
 }
 
 clean_engine() { # name: every container, volume and network the last run left; images stay (the cache)
@@ -355,10 +379,11 @@ case "${1:-}" in
   down) cmd_down "$2" ;;
   status) is_up "$2" && say "$2 is up at $(address "$2")" || { say "$2 is not up"; exit 1; } ;;
   run) shift; name=$1; shift; on_host "$name" "$@" ;;
+  restart-engine) cmd_restart_engine "$2" ;;
   registry) cmd_registry ;;
   registry-stop) cmd_registry_stop ;;
   publish) shift; cmd_publish "$@" ;;
   inventory) shift; cmd_inventory "$@" ;;
   purge) cmd_down "$2"; rm -rf "$(host_dir "$2")" ;;
-  *) die "usage: $0 rootfs RECIPE | up NAME [N] | status NAME | down NAME | run NAME CMD... | registry | registry-stop | publish IMAGE... | inventory NAME... | purge NAME" ;;
+  *) die "usage: $0 rootfs RECIPE | up NAME [N] | status NAME | down NAME | run NAME CMD... | restart-engine NAME | registry | registry-stop | publish IMAGE... | inventory NAME... | purge NAME" ;;
 esac
