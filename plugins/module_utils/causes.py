@@ -61,9 +61,10 @@ CAUSES: dict[str, tuple[str, str, bool]] = {
         False,
     ),
     "misconf": (
-        "Valkey refuses writes because its last RDB save failed (MISCONF): {error}",
-        "Read the Valkey container's log for the save error, make its /data writable by the "
-        "valkey user and give it free space; Valkey accepts writes again after a save succeeds.",
+        "Valkey refuses writes because it cannot write its snapshot or append-only file (MISCONF): {error}",
+        "Read the Valkey container's log for the write error, make its /data writable by the valkey user "
+        "and give it free space; Valkey accepts writes again by itself once its next append-only write "
+        "(retried every second) or snapshot succeeds.",
         False,
     ),
     "loading": (
@@ -274,10 +275,12 @@ CAUSES: dict[str, tuple[str, str, bool]] = {
         "checks (require: [ping, valkey_side, websocket]).",
         False,
     ),
+    # Errors of the past, such as those of a Valkey outage Open WebUI has since recovered from: they
+    # explain a failing Valkey side but do not stop the wait; its other causes decide that.
     "valkey_errors_in_log": (
         "Open WebUI container '{container}' logged Valkey errors since its start: {line}",
         "{fix}",
-        False,
+        True,
     ),
 }
 

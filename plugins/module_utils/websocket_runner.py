@@ -218,8 +218,13 @@ def _valkey_target(settings: Settings, probes: Probes, containers: dict[str, Any
 
 
 def _valkey_side(settings: Settings, probe: Any, ping: dict[str, Any], containers: dict[str, Any],
-                 handshake_done: bool, side_causes: list[dict[str, Any]], required: bool) -> dict[str, Any]:
+                 handshake: str, side_causes: list[dict[str, Any]], required: bool) -> dict[str, Any]:
+    """handshake: 'done' (a client connected this round), 'pending' (tried, failed for a reason that
+    may clear, as while Open WebUI reconnects after a Valkey outage) or 'none'."""
     timer = _Timer()
+    handshake_done = handshake == "done"
+    # A subscription may still come after a handshake, or once a pending one succeeds: worth waiting.
+    may_subscribe = handshake in ("done", "pending")
     if ping["status"] != "ok":
         return check_entry("failed" if required else "skipped", required, "not run: Valkey did not answer PING",
                            {}, [dict(item, check="valkey_side") for item in ping["causes"]] if required else [], timer())
@@ -250,7 +255,7 @@ def _valkey_side(settings: Settings, probe: Any, ping: dict[str, Any], container
                "open_webui_url (or publish port 8080) so the check opens one.")
     if subscribers < expected:
         item = cause("not_subscribed", "valkey_side", subscribers=subscribers, expected=expected, fix=fix)
-        item["transient"] = handshake_done
+        item["transient"] = may_subscribe
         causes.append(item)
     connected: dict[str, Any] = {}
     subscribed = 0
@@ -266,7 +271,7 @@ def _valkey_side(settings: Settings, probe: Any, ping: dict[str, Any], container
                                 addresses=", ".join(addresses) or "no address"))
         elif not any(is_subscriber(c) for c in mine):
             item = cause("container_not_subscribed", "valkey_side", container=name, fix=fix)
-            item["transient"] = handshake_done
+            item["transient"] = may_subscribe
             causes.append(item)
         else:
             subscribed += 1
@@ -323,6 +328,18 @@ def _log_line(settings: Settings, probes: Probes, containers: dict[str, Any], re
     return entry, fallback, hints
 
 
+def _handshake_state(websocket: dict[str, Any]) -> str:
+    """'done' when a client connected in this round, 'pending' when one was tried and failed only
+    for reasons that may clear by waiting, else 'none'."""
+    handshakes = websocket["evidence"].get("handshakes", {})
+    if any(r.get("ok") for r in handshakes.values()):
+        return "done"
+    causes = websocket.get("causes") or []
+    if handshakes and causes and all(item["transient"] for item in causes):
+        return "pending"
+    return "none"
+
+
 def attempt(settings: Settings, probes: Probes, deadline: float, secrets: _Secrets) -> tuple[dict[str, Any], dict[str, Any]]:
     """One pass over all checks. Order matters: the handshake comes before the Valkey-side
     check because Open WebUI subscribes to 'socketio' only once a client has connected."""
@@ -337,8 +354,8 @@ def attempt(settings: Settings, probes: Probes, deadline: float, secrets: _Secre
         ping = _ping(probe, facts, early, settings, required["ping"])
         websocket = _websocket(settings, probes, containers, deadline, required["websocket"], owui["causes"])
         delivery = delivery_check(settings, probe, ping, containers, probes.listen, deadline, wanted)
-        handshake_done = any(r.get("ok") for r in websocket["evidence"].get("handshakes", {}).values())
-        side = _valkey_side(settings, probe, ping, containers, handshake_done, state["side_causes"], required["valkey_side"])
+        side = _valkey_side(settings, probe, ping, containers, _handshake_state(websocket), state["side_causes"],
+                            required["valkey_side"])
         log_entry, fallback, hints = _log_line(settings, probes, containers, required["log_line"], tuple(secrets.values))
     finally:
         if probe is not None and hasattr(probe, "close"):

@@ -358,3 +358,39 @@ def test_no_connection_from_the_containers_address_is_named():
     (item,) = [c for c in result["causes"] if c["id"] == "no_client_connection"]
     assert "'open-webui' (172.25.0.3)" in item["message"]
     assert result["checks"]["valkey_side"]["evidence"]["clients"] == {"open-webui": []}
+
+
+def test_after_a_valkey_outage_a_failed_handshake_and_logged_errors_are_waited_out():
+    # Round 1, as right after Valkey came back: the handshake is refused, Open WebUI is not subscribed
+    # yet and its log holds the outage's errors. Round 2: it has reconnected and subscribed.
+    world = World()
+    healthy = dict(world.cli)
+    world.cli["NUMSUB"] = (0, "socketio\n0\n", "")
+    world.cli["LIST"] = (0, CLIENT_LIST.replace("flags=P db=1 sub=1", "flags=N db=1 sub=0"), "")
+    world.log += "2026-11-27T05:58:42Z Cannot receive from redis... retrying in 1 secs\n"
+    refused = [{"ok": False, "error": "Connection error (Connection refused)"}]
+
+    def handshake(url, timeout):
+        if refused:
+            return refused.pop()
+        world.cli.update(healthy)
+        return {"ok": True, "sid": "abc", "transport": "websocket"}
+
+    world.handshake = handshake
+    result = check(world, valkey_password="admin-pw", interval=1)
+    assert result["failed"] is False, result["causes"]
+    assert result["attempts"] == 2
+
+
+def test_no_subscription_without_any_handshake_is_not_waited_on():
+    # Control for the test above: with no URL to open a client (none given, no port published), nothing
+    # will make Open WebUI subscribe.
+    world = World()
+    world.containers["open-webui"]["NetworkSettings"]["Ports"] = {}
+    world.cli["NUMSUB"] = (0, "socketio\n0\n", "")
+    world.cli["LIST"] = (0, CLIENT_LIST.replace("flags=P db=1 sub=1", "flags=N db=1 sub=0"), "")
+    result = run(settings_from({"valkey_password": "admin-pw", "wait_timeout": 60, "interval": 1,
+                                "require": ["ping", "valkey_side"]}), world.probes(), sleep=lambda s: None)
+    assert result["failed"] is True
+    assert result["attempts"] == 1
+    assert result["causes"][0]["id"] == "not_subscribed"
