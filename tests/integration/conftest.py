@@ -11,6 +11,7 @@ import pytest
 from docker.models.containers import Container
 from docker.models.networks import Network
 from docker.models.volumes import Volume
+from playbook import free_port, remove_everything, stack_vars, unique_prefix
 
 ENGINE_HINT = "start one with `make engine` (hack/engine.sh start)"
 IMAGES_HINT = "build them with `make images` (hack/images.sh build)"
@@ -122,3 +123,18 @@ def scratch(docker_client, request):
     space = Scratch(docker_client, f"owui-it-{slug}-{uuid.uuid4().hex[:6]}")
     yield space
     space.cleanup()
+
+
+@pytest.fixture
+def engine(docker_client):
+    """This machine's Docker engine, for the playbook tests."""
+    return docker_client
+
+
+@pytest.fixture
+def stack(engine, tmp_path, request):
+    """(prefix, variables) of a stack whose names are its own (the kind in them is the test module's
+    STACK_KIND), removed with everything named after it afterwards."""
+    prefix = unique_prefix(getattr(request.module, "STACK_KIND", "pb"))
+    yield prefix, stack_vars(prefix, tmp_path, free_port())
+    remove_everything(engine, prefix)

@@ -27,13 +27,6 @@ SOCKETIO_WARNING = "older than 5.15"
 
 
 @pytest.fixture
-def engine():
-    client = docker.from_env()
-    yield client
-    client.close()
-
-
-@pytest.fixture
 def overcommit():
     """The kernel's overcommit mode and the role's sysctl file, put back as they were afterwards. The mode is
     the whole machine's: the test changes it for a few seconds only."""

@@ -5,26 +5,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import docker
 import pytest
 import requests
-from playbook import free_port, leftovers, remove_everything, run_playbook, stack_vars, unique_prefix
+from playbook import leftovers, run_playbook
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-def engine():
-    client = docker.from_env()
-    yield client
-    client.close()
-
-
-@pytest.fixture
-def stack(engine, tmp_path):
-    prefix = unique_prefix("pb")
-    yield prefix, stack_vars(prefix, tmp_path, free_port())
-    remove_everything(engine, prefix)
 
 
 BAD_INPUT = [

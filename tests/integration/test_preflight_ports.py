@@ -10,33 +10,18 @@ import os
 import subprocess
 import sys
 import time
-import uuid
 from pathlib import Path
 
-import docker
 import pytest
-from playbook import ROOT, free_port, leftovers, remove_everything, run_playbook, stack_vars
+from playbook import ROOT, free_port, leftovers, run_playbook
 
 pytestmark = pytest.mark.integration
+STACK_KIND = "ports"
 
 NGINX_IMAGE = os.environ.get("OWUI_TEST_NGINX_IMAGE", "localhost/owui-test/nginx:1.22")
 POSTGRES_IMAGE = os.environ.get("OWUI_TEST_POSTGRES_IMAGE", "localhost/owui-test/postgres:15")
 LOADBALANCER_PLAYBOOK = ROOT / "tests" / "integration" / "playbooks" / "loadbalancer.yml"
 POSTGRES_PLAYBOOK = ROOT / "tests" / "integration" / "playbooks" / "postgres.yml"
-
-
-@pytest.fixture
-def engine():
-    client = docker.from_env()
-    yield client
-    client.close()
-
-
-@pytest.fixture
-def stack(engine, tmp_path):
-    prefix = f"pf-ports-{uuid.uuid4().hex[:6]}"
-    yield prefix, stack_vars(prefix, tmp_path, free_port())
-    remove_everything(engine, prefix)
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ import pytest
 from playbook import leftovers, run_playbook
 
 # Fixtures of test_playbooks, which pytest finds here by their names.
-from test_playbooks import engine, stack  # noqa: F401  # pylint: disable=unused-import
 
 pytestmark = pytest.mark.integration
 
@@ -58,7 +57,7 @@ CASES = [
 
 
 @pytest.mark.parametrize(("groups", "message"), CASES)
-def test_a_topology_that_cannot_work_is_refused_before_anything_changes(engine, stack, tmp_path, groups, message):  # noqa: F811
+def test_a_topology_that_cannot_work_is_refused_before_anything_changes(engine, stack, tmp_path, groups, message):
     prefix, extra = stack
     run = run_playbook("deploy", {}, inventory=_inventory(tmp_path, groups, extra))
     assert run.returncode != 0, run.output[-3000:]
@@ -67,7 +66,7 @@ def test_a_topology_that_cannot_work_is_refused_before_anything_changes(engine, 
     assert leftovers(engine, prefix) == []
 
 
-def test_the_same_topology_with_its_fixes_passes_the_checks(engine, stack, tmp_path):  # noqa: F811
+def test_the_same_topology_with_its_fixes_passes_the_checks(engine, stack, tmp_path):
     """The positive control: the cases above, mended, pass the first play (in check mode, so nothing
     is created and no traffic goes to the documentation address)."""
     prefix, extra = stack
