@@ -191,21 +191,25 @@ step_import() { # name tarball tag hash
 # arguments (not as environment, which `docker commit` would keep) and the host's CA bundle mounted
 # for pip; the commit restores the base's ENTRYPOINT and CMD, then applies commit-changes.
 step_derive() { # name base_tag tag hash
-  local name=$1 base=$2 tag=$3 hash=$4 cname="owui-images-derive-$1-$$" line changes=() pins=() p json
+  local name=$1 base=$2 tag=$3 hash=$4 cname="owui-images-derive-$1-$$" line changes=() pins=() p json entrypoint override
   for p in ${PINS[$name]:-}; do pins+=("$p"); done
   docker rm -f "$cname" >/dev/null 2>&1 || true
+  entrypoint=$(docker image inspect --format '{{json .Config.Entrypoint}}' "$base")
   if [ -x "$RECIPES/$name/customize.sh" ]; then
-    docker run --name "$cname" --user 0 --entrypoint /bin/sh \
+    # `docker commit --change 'ENTRYPOINT []'` does not clear an entrypoint: override one only where the
+    # base has one, which the commit then puts back.
+    override=()
+    [ "$entrypoint" = null ] || override=(--entrypoint /bin/sh)
+    docker run --name "$cname" --user 0 ${override[@]+"${override[@]}"} \
       --mount "type=bind,source=$RECIPES/$name,target=/run/recipe,readonly" \
       --mount "type=bind,source=$HOST_CA_BUNDLE,target=/run/host-ca.crt,readonly" \
       "$base" /run/recipe/customize.sh ${pins[@]+"${pins[@]}"}
   else
     docker create --name "$cname" "$base" >/dev/null
   fi
-  json=$(docker image inspect --format '{{json .Config.Entrypoint}}' "$base")
-  changes+=(--change "ENTRYPOINT ${json/#null/[]}")
+  [ "$entrypoint" = null ] || changes+=(--change "ENTRYPOINT $entrypoint")
   json=$(docker image inspect --format '{{json .Config.Cmd}}' "$base")
-  changes+=(--change "CMD ${json/#null/[]}")
+  [ "$json" = null ] || changes+=(--change "CMD $json")
   while IFS= read -r line; do
     case "$line" in '' | '#'*) continue ;; esac
     changes+=(--change "$line")
@@ -217,6 +221,11 @@ step_derive() { # name base_tag tag hash
 
 step_smoke() { # name tag
   local name=$1 tag=$2 out
+  if [ -n "${BASE[$name]:-}" ]; then
+    out=$(docker image inspect --format '{{json .Config.Entrypoint}}' "$tag")
+    [ "$out" = "$(docker image inspect --format '{{json .Config.Entrypoint}}' "${IMAGE[${BASE[$name]}]}")" ] ||
+      { echo "the entrypoint $out is not the base image's"; return 1; }
+  fi
   case "$name" in
     valkey)
       out=$(docker run --rm --network none --entrypoint valkey-server "$tag" --version)
