@@ -8,12 +8,20 @@
 # Each image is a debootstrapped rootfs, customised in a chroot by tests/images/<name>/customize.sh,
 # tarred and `docker import`ed with the instructions in tests/images/<name>/import-changes.
 #
+# Derived images, for the upgrade tests, are made from one of those (BASE below) so that they share
+# its layers: a container of the base runs tests/images/<name>/customize.sh (when there is one) and
+# is `docker commit`ed with the instructions in tests/images/<name>/commit-changes:
+#   localhost/owui-test/open-webui:0.12.3         the older release, pip-installed over 0.12.4
+#   localhost/owui-test/open-webui:never-healthy  exits at start: the upgrade's rollback case
+#   localhost/owui-test/valkey:8.1-next           the same Valkey under another image id
+#
 #   hack/images.sh build [NAME...]   build what is missing or whose recipe changed
 #   hack/images.sh list              image names, recipe hashes and whether the engine has them
 #
 # An image carries its recipe hash as the label org.owui-test.recipe; it is rebuilt only when
-# that label differs from the hash of tests/images/<name>/ plus the pins below. Rootfs tarballs
-# are kept in $CACHE_DIR so an engine whose image store was wiped re-imports them in seconds.
+# that label differs from the hash of tests/images/<name>/ plus the pins below (and, for a derived
+# image, its base's hash). Rootfs tarballs are kept in $CACHE_DIR so an engine whose image store was
+# wiped re-imports them in seconds; derived images are made again from their base.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -31,8 +39,8 @@ HOST_CA_BUNDLE=${PIP_CERT:-/etc/ssl/certs/ca-certificates.crt}
 LABEL_RECIPE=org.owui-test.recipe
 
 # ---- pins: part of each image's recipe hash ---------------------------------------------
-IMAGES=(valkey open-webui postgres nginx)
-declare -A IMAGE SUITE PACKAGES PINS
+IMAGES=(valkey open-webui postgres nginx open-webui-0.12.3 open-webui-never-healthy valkey-next)
+declare -A IMAGE SUITE PACKAGES PINS BASE
 IMAGE[valkey]=localhost/owui-test/valkey:8.1
 SUITE[valkey]=trixie
 PACKAGES[valkey]=valkey-server,valkey-tools
@@ -49,6 +57,13 @@ IMAGE[nginx]=localhost/owui-test/nginx:1.22
 SUITE[nginx]=bookworm
 PACKAGES[nginx]=nginx-light
 PINS[nginx]="NGINX_SERIES=1.22"
+IMAGE[open-webui-0.12.3]=localhost/owui-test/open-webui:0.12.3
+BASE[open-webui-0.12.3]=open-webui
+PINS[open-webui-0.12.3]="OPEN_WEBUI_VERSION=0.12.3 TORCH_VERSION=2.13.0+cpu"
+IMAGE[open-webui-never-healthy]=localhost/owui-test/open-webui:never-healthy
+BASE[open-webui-never-healthy]=open-webui
+IMAGE[valkey-next]=localhost/owui-test/valkey:8.1-next
+BASE[valkey-next]=valkey
 # -------------------------------------------------------------------------------------------
 
 pin() { # image key -> value
@@ -63,7 +78,11 @@ die() { printf '[images] %s\n' "$*" >&2; exit 1; }
 recipe_hash() {
   local name=$1
   {
-    printf 'suite=%s\npackages=%s\npins=%s\n' "${SUITE[$name]}" "${PACKAGES[$name]}" "${PINS[$name]}"
+    if [ -n "${BASE[$name]:-}" ]; then
+      printf 'base=%s\npins=%s\n' "$(recipe_hash "${BASE[$name]}")" "${PINS[$name]:-}"
+    else
+      printf 'suite=%s\npackages=%s\npins=%s\n' "${SUITE[$name]}" "${PACKAGES[$name]}" "${PINS[$name]}"
+    fi
     (cd "$RECIPES/$name" && find . -type f -printf '%m %p\n' | LC_ALL=C sort &&
       find . -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum)
   } | sha256sum | cut -c1-16
@@ -168,8 +187,45 @@ step_import() { # name tarball tag hash
   docker import "${changes[@]}" "$tarball" "$tag"
 }
 
+# A derived image: a container of the base runs the recipe's customize.sh (if any) with the pins as
+# arguments (not as environment, which `docker commit` would keep) and the host's CA bundle mounted
+# for pip; the commit restores the base's ENTRYPOINT and CMD, then applies commit-changes.
+step_derive() { # name base_tag tag hash
+  local name=$1 base=$2 tag=$3 hash=$4 cname="owui-images-derive-$1-$$" line changes=() pins=() p json entrypoint override
+  for p in ${PINS[$name]:-}; do pins+=("$p"); done
+  docker rm -f "$cname" >/dev/null 2>&1 || true
+  entrypoint=$(docker image inspect --format '{{json .Config.Entrypoint}}' "$base")
+  if [ -x "$RECIPES/$name/customize.sh" ]; then
+    # `docker commit --change 'ENTRYPOINT []'` does not clear an entrypoint: override one only where the
+    # base has one, which the commit then puts back.
+    override=()
+    [ "$entrypoint" = null ] || override=(--entrypoint /bin/sh)
+    docker run --name "$cname" --user 0 ${override[@]+"${override[@]}"} \
+      --mount "type=bind,source=$RECIPES/$name,target=/run/recipe,readonly" \
+      --mount "type=bind,source=$HOST_CA_BUNDLE,target=/run/host-ca.crt,readonly" \
+      "$base" /run/recipe/customize.sh ${pins[@]+"${pins[@]}"}
+  else
+    docker create --name "$cname" "$base" >/dev/null
+  fi
+  [ "$entrypoint" = null ] || changes+=(--change "ENTRYPOINT $entrypoint")
+  json=$(docker image inspect --format '{{json .Config.Cmd}}' "$base")
+  [ "$json" = null ] || changes+=(--change "CMD $json")
+  while IFS= read -r line; do
+    case "$line" in '' | '#'*) continue ;; esac
+    changes+=(--change "$line")
+  done <"$RECIPES/$name/commit-changes"
+  changes+=(--change "LABEL $LABEL_RECIPE=$hash" --change "LABEL org.owui-test.name=$name")
+  docker commit "${changes[@]}" "$cname" "$tag"
+  docker rm "$cname"
+}
+
 step_smoke() { # name tag
   local name=$1 tag=$2 out
+  if [ -n "${BASE[$name]:-}" ]; then
+    out=$(docker image inspect --format '{{json .Config.Entrypoint}}' "$tag")
+    [ "$out" = "$(docker image inspect --format '{{json .Config.Entrypoint}}' "${IMAGE[${BASE[$name]}]}")" ] ||
+      { echo "the entrypoint $out is not the base image's"; return 1; }
+  fi
   case "$name" in
     valkey)
       out=$(docker run --rm --network none --entrypoint valkey-server "$tag" --version)
@@ -197,6 +253,18 @@ step_smoke() { # name tag
         echo "the tag promises nginx $(pin nginx NGINX_SERIES), Debian ${SUITE[nginx]} ships: $out"
         return 1 ;; esac
       docker run --rm --network none "$tag" nginx -t ;;
+    open-webui-0.12.3)
+      out=$(docker run --rm --network none --entrypoint python "$tag" -c \
+        'import importlib.metadata as m; print(m.version("open-webui"), m.version("torch"))')
+      echo "$out"
+      [ "$out" = "$(pin "$name" OPEN_WEBUI_VERSION) $(pin "$name" TORCH_VERSION)" ] ||
+        { echo "unexpected versions (open-webui torch): $out"; return 1; } ;;
+    open-webui-never-healthy)
+      if docker run --rm --network none "$tag"; then echo "the never-healthy image started"; return 1; fi ;;
+    valkey-next)
+      docker run --rm --network none --entrypoint valkey-server "$tag" --version
+      [ "$(docker image inspect --format '{{.Id}}' "$tag")" != "$(docker image inspect --format '{{.Id}}' "${IMAGE[valkey]}")" ] ||
+        { echo "$tag has the same image id as ${IMAGE[valkey]}"; return 1; } ;;
   esac
 }
 
@@ -217,11 +285,20 @@ build_one() {
     say "$final cached (recipe $hash)"
     return 0
   fi
+  [ -z "${BASE[$name]:-}" ] || build_one "${BASE[$name]}"
   start=$SECONDS
   CURRENT_NAME=$name
   LOG="$LOG_DIR/images-$name.log"
   : >"$LOG"
   tmp="${final%%:*}:building-$hash"
+  if [ -n "${BASE[$name]:-}" ]; then
+    say "$name: recipe $hash, deriving from ${IMAGE[${BASE[$name]}]} (log: $LOG)"
+    run_step "derive $tmp from ${IMAGE[${BASE[$name]}]}" step_derive "$name" "${IMAGE[${BASE[$name]}]}" "$tmp" "$hash"
+    run_step "smoke test $tmp" step_smoke "$name" "$tmp"
+    run_step "tag $final" step_promote "$tmp" "$final"
+    say "$final ready (recipe $hash, $((SECONDS - start)) s)"
+    return 0
+  fi
   tarball="$CACHE_DIR/$name-$hash.tar"
   for f in "$CACHE_DIR/$name-"*.tar; do [ "$f" = "$tarball" ] || [ ! -e "$f" ] || old+=("$f"); done
 
@@ -280,6 +357,9 @@ case "${1:-}" in
   list) cmd_list ;;
   env)
     printf 'export OWUI_TEST_VALKEY_IMAGE=%s\nexport OWUI_TEST_OPEN_WEBUI_IMAGE=%s\n' "${IMAGE[valkey]}" "${IMAGE[open-webui]}"
-    printf 'export OWUI_TEST_POSTGRES_IMAGE=%s\nexport OWUI_TEST_NGINX_IMAGE=%s\n' "${IMAGE[postgres]}" "${IMAGE[nginx]}" ;;
+    printf 'export OWUI_TEST_POSTGRES_IMAGE=%s\nexport OWUI_TEST_NGINX_IMAGE=%s\n' "${IMAGE[postgres]}" "${IMAGE[nginx]}"
+    printf 'export OWUI_TEST_OPEN_WEBUI_OLD_IMAGE=%s\nexport OWUI_TEST_OPEN_WEBUI_BROKEN_IMAGE=%s\n' \
+      "${IMAGE[open-webui-0.12.3]}" "${IMAGE[open-webui-never-healthy]}"
+    printf 'export OWUI_TEST_VALKEY_NEXT_IMAGE=%s\n' "${IMAGE[valkey-next]}" ;;
   *) die "usage: $0 build [${IMAGES[*]}] | list" ;;
 esac
