@@ -68,8 +68,8 @@ def target() -> dict:
     try:
         yield {"address": (STATE / HOST / "address").read_text().strip(),
                "key": (STATE / "id_ed25519").read_text(),
-               "valkey_image": next(i for i in images if "/valkey:" in i),
-               "open_webui_image": next(i for i in images if "/open-webui:" in i)}
+               "valkey_image": next((i for i in images if "/valkey:" in i), None),
+               "open_webui_image": next((i for i in images if "/open-webui:" in i), None)}
     finally:
         on_testhosts("down", HOST)
 

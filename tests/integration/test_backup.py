@@ -22,7 +22,7 @@ def engine():
 
 
 def _valkey(engine, extra, admin, *args):
-    _, out = engine.containers.get(extra["valkey_container_name"]).exec_run(
+    _exit_code, out = engine.containers.get(extra["valkey_container_name"]).exec_run(
         ["valkey-cli", "--no-auth-warning", *args], environment={"REDISCLI_AUTH": admin})
     return out.decode().strip()
 

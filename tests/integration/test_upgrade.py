@@ -36,8 +36,8 @@ class Stack:
         return self.container(role).attrs["Config"]["Image"]
 
     def valkey(self, *args: str) -> str:
-        _, out = self.container("valkey").exec_run(["valkey-cli", "--no-auth-warning", *args],
-                                                  environment={"REDISCLI_AUTH": self.admin})
+        _exit_code, out = self.container("valkey").exec_run(["valkey-cli", "--no-auth-warning", *args],
+                                                            environment={"REDISCLI_AUTH": self.admin})
         return out.decode().strip()
 
     def upgrade(self, backup: bool = True, **images: str):

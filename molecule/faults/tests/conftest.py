@@ -23,8 +23,8 @@ def admin(valkey, secrets):
     """``admin(*command, db=1)``: valkey-cli in the Valkey container as its admin user; returns the
     reply text (errors such as MISCONF are replies too)."""
     def run(*command: str, db: int = 1) -> str:
-        _, out = valkey.exec_run(["valkey-cli", "--no-auth-warning", "-n", str(db), *command],
-                                 environment={"REDISCLI_AUTH": secrets["valkey_admin"]})
+        _exit_code, out = valkey.exec_run(["valkey-cli", "--no-auth-warning", "-n", str(db), *command],
+                                          environment={"REDISCLI_AUTH": secrets["valkey_admin"]})
         return out.decode(errors="replace").strip()
     return run
 
@@ -64,7 +64,7 @@ def back_in_service(valkey, open_webui, admin, subscribers):
         def ready() -> bool:
             return (state(valkey)["health"] == "healthy" and state(open_webui)["health"] == "healthy"
                     and admin("PING") == "PONG" and subscribers() >= 1)
-        _, took = wait_for(ready, timeout, interval=0.5)
+        _passed, took = wait_for(ready, timeout, interval=0.5)
         return took
     return wait
 

@@ -44,8 +44,8 @@ def engine_restart(valkey, open_webui, admin, subscribers, back_in_service, test
     proc = testhost("restart-engine")
     assert proc.returncode == 0, proc.stdout + proc.stderr
     engine_back = time.monotonic() - started
-    _, valkey_back = wait_for(lambda: state(valkey)["started_at"] != before["valkey"]["started_at"]
-                              and admin("PING") == "PONG", 60)
+    _passed, valkey_back = wait_for(lambda: state(valkey)["started_at"] != before["valkey"]["started_at"]
+                                    and admin("PING") == "PONG", 60)
     running = state(valkey)["status"] == "running"
     after = {"valkey": state(valkey), "value": admin("--raw", "GET", "faults:engine-restart") if running else None}
     measured(f"case 5: dockerd stopped and answering again after {engine_back:.1f} s; Valkey answered "
@@ -57,7 +57,7 @@ def engine_restart(valkey, open_webui, admin, subscribers, back_in_service, test
 def start_order(engine_restart, valkey, open_webui, subscribers, websocket_check):
     valkey.stop(timeout=10)
     stopped = time.monotonic()
-    _, took = wait_for(lambda: state(open_webui)["health"] == "healthy", 240, interval=1)
+    _passed, took = wait_for(lambda: state(open_webui)["health"] == "healthy", 240, interval=1)
     without_valkey = state(open_webui)
     measured(f"case 5/2: Open WebUI, back by its restart policy, {without_valkey['health']} with Valkey stopped "
              f"{took:.1f} s later ({time.monotonic() - engine_restart['started']:.1f} s after the engine restart "
@@ -65,7 +65,7 @@ def start_order(engine_restart, valkey, open_webui, subscribers, websocket_check
     began = time.monotonic()
     proc = deploy()
     deployed = time.monotonic() - began
-    _, resubscribed = wait_for(lambda: subscribers() >= 1, 120)
+    _passed, resubscribed = wait_for(lambda: subscribers() >= 1, 120)
     result = websocket_check(wait_timeout=60)
     output = proc.stdout + proc.stderr
     verdict = next((line.strip() for line in output.splitlines() if "websockets are not proven" in line
@@ -113,4 +113,3 @@ def test_open_webui_started_without_valkey_is_not_left_with_a_dead_listener(star
     checks = start_order["check"]["checks"]
     for name in ("ping", "valkey_side", "websocket"):
         assert checks[name]["status"] == "ok", checks[name]
-

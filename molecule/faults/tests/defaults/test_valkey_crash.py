@@ -40,8 +40,8 @@ def crash(valkey, open_webui, admin, subscribers, sigkill_valkey, back_in_servic
         return {"before": before, "after": {"valkey": state(valkey), "open_webui": state(open_webui),
                                             "subscribers": 0, "keys": 0, "value": None},
                 "nonce": nonce, "check": {"checks": {}}}
-    _, pong = wait_for(lambda: admin("PING") == "PONG", 60)
-    _, resubscribed = wait_for(lambda: subscribers() >= before["subscribers"], 120)
+    _passed, pong = wait_for(lambda: admin("PING") == "PONG", 60)
+    _passed, resubscribed = wait_for(lambda: subscribers() >= before["subscribers"], 120)
     after_kill = time.monotonic() - killed
     result = websocket_check(wait_timeout=60)
     checked = time.monotonic() - killed

@@ -21,7 +21,7 @@ def full_volume(valkey, open_webui, admin, back_in_service, websocket_check):
     before = state(open_webui)
     assert admin("SET", "faults:before-full", "1") == "OK", "writes fail before the volume is full"
     # Never fill a volume that is not the small one: that would be the test host's disk.
-    _, df = valkey.exec_run(["df", "-k", "--output=size", "/data"])
+    _exit_code, df = valkey.exec_run(["df", "-k", "--output=size", "/data"])
     size_kb = int(df.decode().split()[-1])
     assert size_kb <= 64 * 1024, f"/data is {size_kb} kB, not the size-limited volume: not filling it"
     # Fill the volume from inside the container, as Valkey's own user; dd stops at "No space left".
@@ -29,6 +29,7 @@ def full_volume(valkey, open_webui, admin, back_in_service, websocket_check):
     assert code != 0 and b"No space left" in out, out
     filled = time.monotonic()
     # Valkey notices when it next writes its append-only file: a write or two go through first.
+
     def misconf() -> str | None:
         reply = admin("SET", "faults:while-full", "x" * 4096)
         return reply if "MISCONF" in reply else None
@@ -38,7 +39,7 @@ def full_volume(valkey, open_webui, admin, back_in_service, websocket_check):
     valkey.exec_run(["rm", "-f", FILL], user="valkey")
     freed = time.monotonic()
     accepted, resumed = wait_for(lambda: admin("SET", "faults:after-free", "1") == "OK", 60, interval=0.2)
-    _, back = wait_for(lambda: state(valkey)["health"] == "healthy", 60, interval=0.5)
+    _passed, back = wait_for(lambda: state(valkey)["health"] == "healthy", 60, interval=0.5)
     check = websocket_check(wait_timeout=60)
     measured(f"case 4: writes refused {took:.1f} s after the volume filled ({refused!r}); accepted again "
              f"{resumed:.1f} s after space was freed, Valkey healthy {back:.1f} s after that, websocket_check "

@@ -24,7 +24,7 @@ def snapshot_crash(valkey, admin, subscribers, sigkill_valkey, back_in_service):
     snapshot = admin("LASTSAVE")
     assert admin("SET", "faults:rdb-old", old) == "OK"
     written_old = time.monotonic()
-    _, waited = wait_for(lambda: admin("LASTSAVE") != snapshot, 45, interval=0.5)
+    _passed, waited = wait_for(lambda: admin("LASTSAVE") != snapshot, 45, interval=0.5)
     assert admin("SET", "faults:rdb-new", new) == "OK"
     written_new = time.monotonic()
     time.sleep(1)
