@@ -6,19 +6,11 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-import docker
 import pytest
 import requests
 from playbook import free_port, leftovers, remove_everything, run_playbook, stack_vars, unique_prefix
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-def engine():
-    client = docker.from_env()
-    yield client
-    client.close()
 
 
 def _valkey(engine, extra, admin, *args):
