@@ -8,7 +8,7 @@ import json
 import pytest
 from playbook import leftovers, run_playbook
 
-# Fixtures of test_playbooks, which pytest finds here by their names.
+# The engine and stack fixtures come from conftest.py.
 
 pytestmark = pytest.mark.integration
 
