@@ -177,13 +177,19 @@ step_tar() { # rootfs tarball
   mv "$2.part" "$2"
 }
 
-step_import() { # name tarball tag hash
-  local name=$1 tarball=$2 tag=$3 hash=$4 line changes=()
+recipe_changes() { # name file hash: the recipe's Dockerfile instructions for import or commit, one a
+  # line without blanks and comments, then the labels that name the image and its recipe hash
+  local line
   while IFS= read -r line; do
     case "$line" in '' | '#'*) continue ;; esac
-    changes+=(--change "$line")
-  done <"$RECIPES/$name/import-changes"
-  changes+=(--change "LABEL $LABEL_RECIPE=$hash" --change "LABEL org.owui-test.name=$name")
+    printf '%s\n' "$line"
+  done <"$RECIPES/$1/$2"
+  printf 'LABEL %s=%s\nLABEL org.owui-test.name=%s\n' "$LABEL_RECIPE" "$3" "$1"
+}
+
+step_import() { # name tarball tag hash
+  local name=$1 tarball=$2 tag=$3 hash=$4 line changes=()
+  while IFS= read -r line; do changes+=(--change "$line"); done < <(recipe_changes "$name" import-changes "$hash")
   docker import "${changes[@]}" "$tarball" "$tag"
 }
 
@@ -210,11 +216,7 @@ step_derive() { # name base_tag tag hash
   [ "$entrypoint" = null ] || changes+=(--change "ENTRYPOINT $entrypoint")
   json=$(docker image inspect --format '{{json .Config.Cmd}}' "$base")
   [ "$json" = null ] || changes+=(--change "CMD $json")
-  while IFS= read -r line; do
-    case "$line" in '' | '#'*) continue ;; esac
-    changes+=(--change "$line")
-  done <"$RECIPES/$name/commit-changes"
-  changes+=(--change "LABEL $LABEL_RECIPE=$hash" --change "LABEL org.owui-test.name=$name")
+  while IFS= read -r line; do changes+=(--change "$line"); done < <(recipe_changes "$name" commit-changes "$hash")
   docker commit "${changes[@]}" "$cname" "$tag"
   docker rm "$cname"
 }
